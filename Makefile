@@ -1,0 +1,51 @@
+# The README's two commands are `make demo` and `make test`; everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install system-deps lint lint-python lint-sql test-python test-sdk sdk bench clean
+
+demo: install
+	$(BIN)/clickstream demo
+
+test: install system-deps lint test-sdk test-python
+
+$(STAMP): pyproject.toml $(wildcard sdk/package-lock.json)
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	if [ -f sdk/package-lock.json ]; then cd sdk && npm ci --no-audit --no-fund; fi
+	touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+lint: lint-python lint-sql
+
+lint-python: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/clickstream schema check
+
+lint-sql: install
+	if [ -f dbt_project.yml ]; then $(BIN)/sqlfluff lint models; fi
+
+test-sdk: install
+	if [ -f sdk/package.json ]; then cd sdk && npm test; fi
+
+test-python: install
+	$(BIN)/pytest
+
+sdk: install
+	cd sdk && npm run build
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .clickstream target logs sdk/node_modules sdk/dist

@@ -1,0 +1,74 @@
+"""Shared fixtures: one real embedded Postgres per test session, a fresh database per test."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from shared import db
+from shared.embedded_postgres import EmbeddedPostgres
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """A bootstrapped database of its own on the session's Postgres."""
+
+    server: EmbeddedPostgres
+    name: str
+
+    @property
+    def admin_url(self) -> str:
+        return self.server.url(database=self.name)
+
+    def url(self, component: db.Component) -> str:
+        return db.with_user(self.admin_url, db.ROLES[component].name, None)
+
+    def query(self, statement: str, params: tuple = ()) -> list[tuple]:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            return conn.execute(statement, params).fetchall()
+
+    def scalar(self, statement: str, params: tuple = ()):  # noqa: ANN201
+        return self.query(statement, params)[0][0]
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(
+        data_dir=tmp_path_factory.mktemp("postgres") / "pgdata", port=free_port()
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def warehouse(
+    postgres_server: EmbeddedPostgres, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Warehouse]:
+    """A fresh database, bootstrapped, with DATABASE_URL pointing at it for the test."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server.url(database="postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    target = Warehouse(postgres_server, name)
+    monkeypatch.setenv("DATABASE_URL", target.admin_url)
+    db.bootstrap(target.admin_url)
+    yield target
+    with psycopg.connect(postgres_server.url(database="postgres"), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
