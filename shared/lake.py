@@ -66,12 +66,13 @@ def object_key(area: Area, received_at: datetime, unique: str | None = None) -> 
 
 def partition_hour(key: str) -> datetime | None:
     """The UTC hour a key is partitioned under, or None for keys outside the layout."""
-    parts = dict(
-        segment.split("=", 1) for segment in key.split("/") if "=" in segment
-    )
+    parts = dict(segment.split("=", 1) for segment in key.split("/") if "=" in segment)
     try:
         return datetime(
-            int(parts["year"]), int(parts["month"]), int(parts["day"]), int(parts["hour"]),
+            int(parts["year"]),
+            int(parts["month"]),
+            int(parts["day"]),
+            int(parts["hour"]),
             tzinfo=UTC,
         )
     except (KeyError, ValueError):

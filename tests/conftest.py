@@ -42,7 +42,7 @@ class Warehouse:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             return conn.execute(statement, params).fetchall()
 
-    def scalar(self, statement: str, params: tuple = ()):  # noqa: ANN201
+    def scalar(self, statement: str, params: tuple = ()):
         return self.query(statement, params)[0][0]
 
 
