@@ -32,14 +32,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def ensure_started() -> None:
-    """Start the embedded server when it is the configured one, then bootstrap."""
+    """Start and bootstrap the embedded server when it is the configured one.
+
+    An external server (DATABASE_URL) is bootstrapped once by its operator with
+    `clickstream db bootstrap`; day-to-day commands then need only their own role.
+    """
     if db.uses_embedded():
         EmbeddedPostgres.from_env().start()
-    db.bootstrap()
+        db.bootstrap()
 
 
 def start(_: argparse.Namespace) -> int:
-    ensure_started()
+    if db.uses_embedded():
+        EmbeddedPostgres.from_env().start()
+    db.bootstrap()
     print(db.redact(db.admin_url()))
     return 0
 

@@ -15,6 +15,7 @@ from shared.settings import ConfigError
 COMMAND_MODULES = (
     "cli.db",
     "cli.schema",
+    "cli.load",
 )
 
 

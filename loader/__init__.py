@@ -1,0 +1,1 @@
+"""The loader: lake objects → Postgres `raw.events`, exactly once (SPEC §5)."""
