@@ -47,6 +47,7 @@ from shared.settings import env_int
 logger = get_logger("loader")
 
 ADVISORY_LOCK_KEY = 0x636C6B6C6F6164  # "clkload"
+APPLICATION_NAME = "clickstream-loader"  # how an operator spots the loader in pg_stat_activity
 # invalid/ lines carry a whole refused request body (≤ 1 MB, base64): parse up to this size.
 INVALID_LINE_MAX_BYTES = 4 << 20
 COPY_CHUNK_BYTES = 1 << 20
@@ -136,7 +137,7 @@ def run_load(
     settings = settings or LoaderSettings.from_env()
     summary = LoadSummary(load_id=str(uuid.uuid4()))
     started = time.monotonic()
-    with connect(database_url, autocommit=True) as coordinator:
+    with connect(database_url, autocommit=True, application_name=APPLICATION_NAME) as coordinator:
         if not coordinator.execute(
             "select pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)
         ).fetchone()[0]:
@@ -220,7 +221,7 @@ def load_batches(
 
     def work() -> None:
         try:
-            with connect(database_url) as conn:
+            with connect(database_url, application_name=APPLICATION_NAME) as conn:
                 while (batch := next_batch()) is not None:
                     loads, failures = load_batch(conn, lake, batch, summary.load_id, settings)
                     with guard:
