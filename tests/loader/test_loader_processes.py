@@ -1,0 +1,132 @@
+"""The loader as an operator runs it: a process that can be killed, raced or cut off."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from loader.core import APPLICATION_NAME, LoaderSettings, run_load
+from shared.lake import open_lake
+from tests.conftest import Warehouse, free_port
+from tests.loader.conftest import assert_every_line_accounted_for, landed, write_numbered_objects
+
+CLICKSTREAM = str(Path(sys.executable).parent / "clickstream")
+
+
+def start_loader(lake: Path, **env: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [CLICKSTREAM, "load", "--lake", str(lake)],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(condition, timeout: float = 60.0, interval: float = 0.02) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+def copy_in_progress(warehouse: Warehouse) -> bool:
+    return (
+        warehouse.scalar(
+            "select count(*) from pg_stat_progress_copy as p join pg_stat_activity as a using (pid)"
+            " where a.application_name = %s and p.tuples_processed > 0",
+            (APPLICATION_NAME,),
+        )
+        > 0
+    )
+
+
+def loader_sessions(warehouse: Warehouse) -> int:
+    return warehouse.scalar(
+        "select count(*) from pg_stat_activity where application_name = %s", (APPLICATION_NAME,)
+    )
+
+
+def test_kill_9_during_copy_then_rerun_leaves_exactly_one_row_per_line(
+    warehouse: Warehouse, lake_dir: Path
+) -> None:
+    lines = write_numbered_objects(lake_dir, objects=40, lines_per_object=5000)
+    process = start_loader(lake_dir, LOADER_BATCH_MAX_OBJECTS="4")
+
+    wait_for(lambda: copy_in_progress(warehouse))
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    wait_for(lambda: loader_sessions(warehouse) == 0)  # the server noticed and rolled back
+
+    interrupted_rows = landed(warehouse)[0]
+    manifest_rows = warehouse.scalar("select coalesce(sum(rows_loaded), 0) from raw.load_manifest")
+    assert process.returncode == -signal.SIGKILL
+    assert interrupted_rows < lines, "the kill came too late to test anything"
+    assert interrupted_rows == manifest_rows, "rows without their manifest row: half-loaded"
+
+    summary = run_load(open_lake(str(lake_dir)), warehouse.url("loader"), LoaderSettings())
+
+    assert summary.rows_loaded == lines - interrupted_rows
+    assert landed(warehouse) == (lines, 0)
+    assert warehouse.scalar("select count(*) from raw.load_manifest") == 40
+    assert_every_line_accounted_for(warehouse, lake_dir)
+
+
+def test_two_loaders_started_together_never_double_load(
+    warehouse: Warehouse, lake_dir: Path
+) -> None:
+    lines = write_numbered_objects(lake_dir, objects=20, lines_per_object=2000)
+
+    first = start_loader(lake_dir, LOADER_BATCH_MAX_OBJECTS="2")
+    second = start_loader(lake_dir, LOADER_BATCH_MAX_OBJECTS="2")
+    outputs = [process.communicate(timeout=300) for process in (first, second)]
+
+    assert [process.returncode for process in (first, second)] == [0, 0], outputs
+    runs = warehouse.query("select status, rows_loaded from raw.load_runs order by started_at")
+    skipped = [line for out, _ in outputs for line in out.splitlines() if '"skipped"' in line]
+    # Either the second found the lock taken, or it started after the first finished.
+    assert len(skipped) == 1 or sorted(rows for _, rows in runs) == [0, lines]
+    assert landed(warehouse) == (lines, 0)
+    assert_every_line_accounted_for(warehouse, lake_dir)
+
+
+def test_postgres_unreachable_is_a_clear_error_and_nothing_is_lost(
+    warehouse: Warehouse, lake_dir: Path
+) -> None:
+    lines = write_numbered_objects(lake_dir, objects=3, lines_per_object=10)
+    nowhere = f"postgresql://postgres@127.0.0.1:{free_port()}/clickstream"
+    before = sorted(path.stat().st_mtime_ns for path in lake_dir.rglob("*.gz"))
+
+    process = start_loader(lake_dir, DATABASE_URL=nowhere)
+    _, err = process.communicate(timeout=60)
+
+    assert process.returncode == 1
+    assert "cannot connect to Postgres at postgresql://clickstream_loader@127.0.0.1" in err
+    assert "check DATABASE_URL" in err
+    assert "Traceback" not in err
+    assert sorted(path.stat().st_mtime_ns for path in lake_dir.rglob("*.gz")) == before
+
+    summary = run_load(open_lake(str(lake_dir)), warehouse.url("loader"), LoaderSettings())
+    assert summary.rows_loaded == lines
+    assert_every_line_accounted_for(warehouse, lake_dir)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_worker_count_does_not_change_the_result(
+    warehouse: Warehouse, lake_dir: Path, workers: int
+) -> None:
+    lines = write_numbered_objects(lake_dir, objects=9, lines_per_object=30)
+    run_load(
+        open_lake(str(lake_dir)),
+        warehouse.url("loader"),
+        LoaderSettings(workers=workers, batch_max_objects=2),
+    )
+    assert landed(warehouse) == (lines, 0)
+    assert warehouse.scalar("select count(*) from raw.load_manifest") == 9
