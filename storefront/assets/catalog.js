@@ -1,0 +1,32 @@
+// The demo shop's catalogue: a small computer & accessories range. Prices in USD.
+window.SHOP = {
+  name: 'Byte Corner',
+  currency: 'USD',
+  categories: [
+    { id: 'laptops', name: 'Laptops', color: '#1f6feb' },
+    { id: 'desktops', name: 'Desktops', color: '#8250df' },
+    { id: 'monitors', name: 'Monitors', color: '#0a7f6f' },
+    { id: 'keyboards', name: 'Keyboards', color: '#bf5700' },
+    { id: 'mice', name: 'Mice', color: '#cf222e' },
+    { id: 'headsets', name: 'Headsets', color: '#6e7781' },
+    { id: 'storage', name: 'Storage', color: '#4d2d8c' },
+  ],
+  products: [
+    { product_id: 'LAP-AERO14', product_name: 'Aero 14 Ultrabook', category: 'laptops', brand: 'Aero', price: 1299 },
+    { product_id: 'LAP-TITAN16', product_name: 'Titan 16 Gaming Laptop', category: 'laptops', brand: 'Titan', price: 1899 },
+    { product_id: 'LAP-NOTE13', product_name: 'Note 13 Student Laptop', category: 'laptops', brand: 'Lumen', price: 649 },
+    { product_id: 'DSK-TOWER5', product_name: 'Tower 5 Workstation', category: 'desktops', brand: 'Forge', price: 1549 },
+    { product_id: 'DSK-MINI2', product_name: 'Mini 2 Desktop', category: 'desktops', brand: 'Lumen', price: 499 },
+    { product_id: 'MON-UHD27', product_name: 'ClearView 27" 4K Monitor', category: 'monitors', brand: 'ClearView', price: 379 },
+    { product_id: 'MON-CURVE34', product_name: 'ClearView 34" Curved Monitor', category: 'monitors', brand: 'ClearView', price: 549 },
+    { product_id: 'MON-PORT16', product_name: 'Portable 16" USB-C Monitor', category: 'monitors', brand: 'Aero', price: 189 },
+    { product_id: 'KEY-MECH87', product_name: 'Mech 87 Mechanical Keyboard', category: 'keyboards', brand: 'Forge', price: 119 },
+    { product_id: 'KEY-SLIM', product_name: 'Slim Wireless Keyboard', category: 'keyboards', brand: 'Lumen', price: 49 },
+    { product_id: 'MOU-GLIDE', product_name: 'Glide Wireless Mouse', category: 'mice', brand: 'Lumen', price: 29 },
+    { product_id: 'MOU-PRO8K', product_name: 'Pro 8K Gaming Mouse', category: 'mice', brand: 'Titan', price: 79 },
+    { product_id: 'HDS-STUDIO', product_name: 'Studio Noise-Cancelling Headset', category: 'headsets', brand: 'Aero', price: 229 },
+    { product_id: 'HDS-GAME7', product_name: 'Game 7.1 Headset', category: 'headsets', brand: 'Titan', price: 99 },
+    { product_id: 'STO-NVME2', product_name: 'NVMe SSD 2 TB', category: 'storage', brand: 'Forge', price: 139 },
+    { product_id: 'STO-EXT5', product_name: 'External HDD 5 TB', category: 'storage', brand: 'Lumen', price: 119 },
+  ],
+};
