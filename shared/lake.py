@@ -95,13 +95,16 @@ def decode_object(data: bytes) -> bytes:
         raise CorruptObjectError(f"gzip stream is corrupt or truncated: {exc}") from exc
 
 
-def open_lake(url: str) -> Lake:
-    """`s3://bucket/prefix` → S3; anything else is a local directory (created if missing)."""
+def open_lake(url: str, *, s3_client: Any | None = None) -> Lake:
+    """`s3://bucket/prefix` → S3; anything else is a local directory (created if missing).
+
+    `s3_client` is a boto3 S3 client to use instead of a default one (timeouts, retries).
+    """
     if url.startswith("s3://"):
         bucket, _, prefix = url.removeprefix("s3://").partition("/")
         if not bucket:
             raise LakeError(f"lake URL {url!r} has no bucket; use s3://bucket/prefix")
-        return S3Lake(bucket, prefix.strip("/"))
+        return S3Lake(bucket, prefix.strip("/"), client=s3_client)
     return LocalLake(Path(url.removeprefix("file://")))
 
 
