@@ -12,12 +12,12 @@ demo: install
 
 test: install system-deps lint test-sdk test-python
 
-$(STAMP): pyproject.toml $(wildcard sdk/package-lock.json)
+$(STAMP): pyproject.toml $(wildcard sdk/package-lock.json sdk/src/*.ts sdk/scripts/*)
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	if [ -f sdk/package-lock.json ]; then cd sdk && npm ci --no-audit --no-fund; fi
+	cd sdk && npm ci --no-audit --no-fund && npm run build
 	touch $(STAMP)
 
 install: $(STAMP)
