@@ -93,6 +93,7 @@ let allowed = false;
 let buffer: ClientEvent[] = [];
 let timer: ReturnType<typeof setTimeout> | undefined;
 let draining = false;
+const waiting = new Set<ClientEvent[]>();
 // The signed-in user set on this page; undefined: whatever an earlier page stored.
 let user: string | null | undefined;
 let database: Promise<IDBDatabase> | undefined;
@@ -249,8 +250,9 @@ async function send(events: ClientEvent[], attempt = 0): Promise<void> {
   if (!navigator.onLine) return park(events);
   if (await post(events)) return void drain();
   if (attempt >= MAX_RETRIES) return park(events);
+  waiting.add(events);
   setTimeout(
-    () => send(events, attempt + 1),
+    () => waiting.delete(events) && send(events, attempt + 1),
     Math.random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt),
   );
 }
@@ -259,6 +261,11 @@ async function send(events: ClientEvent[], attempt = 0): Promise<void> {
 export function flush(beacon?: boolean): void {
   clearTimeout(timer);
   timer = undefined;
+  if (beacon) {
+    // Batches waiting for a retry would die with the page: the queue keeps them instead.
+    waiting.forEach(park);
+    waiting.clear();
+  }
   const events = buffer.splice(0);
   if (!events.length) return;
   if (beacon && navigator.onLine) {
@@ -295,8 +302,12 @@ export function consent(granted: boolean): void {
   allowed = granted && !privacySignal();
   if (allowed) return void drain();
   buffer = [];
+  waiting.clear();
   [ANONYMOUS_KEY, SESSION_KEY, USER_KEY, OVERFLOW_KEY].map((key) => write(key));
-  database?.then((db) => db.close());
+  database?.then(
+    (db) => db.close(),
+    () => {},
+  );
   database = undefined;
   try {
     indexedDB.deleteDatabase('clickstream');

@@ -79,6 +79,26 @@ describe('retries', () => {
     expect(await queued()).toEqual([]);
   });
 
+  it('parks a batch waiting for its retry when the page goes away, and sends it once', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    reply(503);
+    const sdk = await loadSdk();
+    sdk.page();
+    sdk.flush();
+    await advance(0);
+    expect(requests).toHaveLength(1);
+    window.dispatchEvent(new Event('pagehide'));
+    await advance(0);
+    const waitingId = requests[0].events[0].event_id;
+    expect((await queued()).map((event) => event.event_id)).toEqual([waitingId]);
+    await advance(60000);
+    expect(requests).toHaveLength(1); // the dead page's retry timer does not send it too
+
+    await loadSdk(); // the next page sends the queue
+    expect(requests.map((request) => request.events[0].event_id)).toEqual([waitingId, waitingId]);
+    expect(await queued()).toEqual([]);
+  });
+
   it('stamps sent_at afresh on every attempt', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
     reply(503);

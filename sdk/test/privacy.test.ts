@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { advance, beacons, databaseNames, loadSdk, network, privacy, queued, requests } from './harness';
+import {
+  advance,
+  beacons,
+  databaseNames,
+  loadSdk,
+  network,
+  privacy,
+  queued,
+  reply,
+  requests,
+} from './harness';
 
 async function everythingTheSdkCanDo(sdk: Awaited<ReturnType<typeof loadSdk>>) {
   sdk.identify('customer-7');
@@ -34,6 +44,17 @@ describe('consent', () => {
     expect(requests).toHaveLength(1);
     expect(requests[0].events).toHaveLength(1);
     expect(localStorage.getItem('cs_aid')).toBe(requests[0].events[0].anonymous_id);
+  });
+
+  it('on withdrawal also drops batches waiting for a retry', async () => {
+    reply(503);
+    const sdk = await loadSdk();
+    sdk.page();
+    sdk.flush();
+    await advance(0);
+    sdk.consent(false);
+    await advance(120000);
+    expect(requests).toHaveLength(1);
   });
 
   it('on withdrawal drops the buffer and deletes identifiers and the offline queue', async () => {
