@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import uuid
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -101,14 +101,19 @@ def test_a_large_object_is_split_over_several_dlq_messages(tmp_path: Path, aws: 
 def test_s3_and_sqs_both_refusing_answers_503_and_acknowledges_nothing(
     tmp_path: Path, aws: Aws
 ) -> None:
-    # The queue exists but takes nothing over 1 KB, while the service was told 256 KB.
+    # The queue exists but takes nothing over 1 KB, while the service was told 256 KB, so
+    # it sends the object as one message that the queue refuses.
     tiny_queue = boto3.client("sqs").create_queue(
         QueueName=f"tiny-{aws.bucket}", Attributes={"MaximumMessageSize": "1024"}
     )["QueueUrl"]
     missing_bucket = f"s3://no-such-bucket-{aws.bucket}/{PREFIX}"
     service = s3_service(tmp_path, missing_bucket, tiny_queue)
+    # Random bytes do not compress: the gzipped object alone is well over the queue's 1 KB.
+    sent = [
+        make_event(props={"token": base64.b64encode(os.urandom(512)).decode()}) for _ in range(5)
+    ]
+    assert len(gzip.compress(json.dumps(sent).encode())) > 2 * 1024
     with running_server(service) as base_url:
-        sent = [make_event(props={"salt": uuid.uuid4().hex * 8}) for _ in range(5)]
         response = httpx.post(f"{base_url}/v1/events", json={"events": sent})
         deleted_queue = s3_service(tmp_path, missing_bucket, aws.queue_url)
         boto3.client("sqs").delete_queue(QueueUrl=aws.queue_url)
