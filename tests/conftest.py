@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,14 +75,37 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return moto_endpoint
 
 
+@contextmanager
+def folder_for_postgres(prefix: str) -> Iterator[Path]:
+    """A temporary folder for a Postgres data directory, removed afterwards.
+
+    Not under pytest's tmp_path root: Postgres runs as the `pgserver` user, and every pytest
+    session that starts (another one on the same machine too) resets that root to 0700,
+    which cuts a running server off from its own data folder.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def state_dir_for_postgres() -> Iterator[Path]:
+    """A CLICKSTREAM_STATE_DIR for a test that starts its own embedded Postgres."""
+    with folder_for_postgres("clickstream-test-state-") as folder:
+        yield folder / "state"
+
+
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    server = EmbeddedPostgres(
-        data_dir=tmp_path_factory.mktemp("postgres") / "pgdata", port=free_port()
-    )
-    server.start()
-    yield server
-    server.stop()
+def postgres_server() -> Iterator[EmbeddedPostgres]:
+    with folder_for_postgres("clickstream-test-postgres-") as folder:
+        server = EmbeddedPostgres(data_dir=folder / "pgdata", port=free_port())
+        try:
+            server.start()
+            yield server
+        finally:
+            server.stop()
 
 
 @pytest.fixture

@@ -22,10 +22,12 @@ def clickstream(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_embedded_db_start_is_idempotent_and_data_survives_stop_start(tmp_path: Path) -> None:
+def test_embedded_db_start_is_idempotent_and_data_survives_stop_start(
+    state_dir_for_postgres: Path,
+) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env |= {
-        "CLICKSTREAM_STATE_DIR": str(tmp_path / "state"),
+        "CLICKSTREAM_STATE_DIR": str(state_dir_for_postgres),
         "CLICKSTREAM_DB_PORT": str(free_port()),
     }
     try:
