@@ -96,6 +96,7 @@ class LoadSummary:
     status: str = "running"  # succeeded | skipped (another run holds the lock) | failed
     objects_loaded: int = 0
     objects_failed: int = 0
+    objects_empty: int = 0  # loaded with no lines at all: a producer wrote nothing
     objects_pending: int = 0  # left for the next run because the deadline came
     lines: int = 0
     rows_loaded: int = 0
@@ -248,6 +249,7 @@ def add_to_summary(
     now = datetime.now(UTC)
     for load in loads:
         summary.objects_loaded += 1
+        summary.objects_empty += load.lines == 0
         summary.lines += load.lines
         summary.rows_loaded += load.rows_loaded
         summary.rows_rejected += len(load.rejections)

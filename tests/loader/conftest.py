@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
+import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -68,7 +69,7 @@ def count_lake_lines(lake: Path) -> int:
         data = path.read_bytes()
         try:
             text = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-        except (EOFError, OSError):
+        except (EOFError, OSError, zlib.error):
             continue  # unreadable objects are accounted for in raw.load_failures
         if text:
             total += text.count(b"\n") + (0 if text.endswith(b"\n") else 1)

@@ -48,6 +48,7 @@ def test_manifest_rows_count_each_objects_lines(warehouse: Warehouse, lake_dir: 
         "select lines, rows_loaded, rows_rejected from raw.load_manifest where object_key = %s",
         (key,),
     ) == [(3, 2, 1)]
+    assert_every_line_accounted_for(warehouse, lake_dir)
 
 
 def test_json_survives_copy_byte_for_byte(warehouse: Warehouse, lake_dir: Path) -> None:
@@ -64,6 +65,7 @@ def test_json_survives_copy_byte_for_byte(warehouse: Warehouse, lake_dir: Path) 
     load(warehouse, lake_dir)
     stored = warehouse.scalar("select payload -> 'props' from raw.events")
     assert stored == tricky
+    assert_every_line_accounted_for(warehouse, lake_dir)
 
 
 def test_each_bad_line_is_rejected_with_its_reason_and_the_rest_loads(
@@ -82,11 +84,12 @@ def test_each_bad_line_is_rejected_with_its_reason_and_the_rest_loads(
         event_line(3),
     ]
     key = write_object(lake_dir, lines)
-    write_object(lake_dir, [], unique="empty-object")  # a gzip of nothing
+    write_object(lake_dir, [], unique="empty-gzip")  # a gzip of nothing
+    write_object(lake_dir, [], unique="empty-file", compress=False)  # zero bytes
 
     summary = load(warehouse, lake_dir)
 
-    assert summary.rows_loaded == 3
+    assert (summary.rows_loaded, summary.rows_rejected, summary.objects_empty) == (3, 6, 2)
     reasons = warehouse.query(
         "select line_no, stage, reason, raw_bytes from raw.events_rejected"
         " where object_key = %s order by line_no",
@@ -109,12 +112,11 @@ def test_each_bad_line_is_rejected_with_its_reason_and_the_rest_loads(
         len(warehouse.scalar("select raw_line from raw.events_rejected where line_no = 5"))
         == LoaderSettings().max_line_bytes
     )
-    assert (
-        warehouse.scalar(
-            "select lines from raw.load_manifest where object_key like '%%empty-object%%'"
-        )
-        == 0
-    )
+    # An empty object is counted (in the manifest, with no lines) and never retried.
+    assert warehouse.query(
+        "select bytes > 0, lines, rows_loaded, rows_rejected from raw.load_manifest"
+        " where object_key like '%%empty-%%' order by object_key"
+    ) == [(False, 0, 0, 0), (True, 0, 0, 0)]  # empty-file, then empty-gzip
     assert_every_line_accounted_for(warehouse, lake_dir)
 
 
@@ -178,6 +180,8 @@ def test_corrupt_gzip_is_a_failure_with_its_reason(warehouse: Warehouse, lake_di
     assert summary.objects_failed == 1
     assert summary.failures[0]["object_key"] == key
     assert "gzip" in summary.failures[0]["reason"]
+    assert warehouse.query("select object_key from raw.load_failures") == [(key,)]
+    assert_every_line_accounted_for(warehouse, lake_dir)
 
 
 def test_plain_and_multi_member_gzip_objects_load(warehouse: Warehouse, lake_dir: Path) -> None:
@@ -203,6 +207,7 @@ def test_an_object_arriving_late_in_an_old_partition_loads_next_run(
 
     assert (summary.objects_loaded, summary.rows_loaded) == (1, 2)
     assert warehouse.scalar("select count(*) from raw.events where object_key = %s", (late,)) == 2
+    assert_every_line_accounted_for(warehouse, lake_dir)
 
 
 def test_objects_load_oldest_partition_first(warehouse: Warehouse, lake_dir: Path) -> None:
@@ -215,6 +220,7 @@ def test_objects_load_oldest_partition_first(warehouse: Warehouse, lake_dir: Pat
         "select object_key from raw.load_manifest order by loaded_at, object_key"
     )]  # fmt: skip
     assert order == [older, newer]
+    assert_every_line_accounted_for(warehouse, lake_dir)
 
 
 def test_invalid_objects_land_in_rejected_with_the_ingest_reason(
@@ -289,3 +295,4 @@ def test_every_run_is_recorded(warehouse: Warehouse, lake_dir: Path) -> None:
     ) == [("succeeded", 2, 10, 0, True)]
     assert summary.lag_seconds is not None and summary.lag_seconds >= 0
     assert count_lake_lines(Path(lake_dir)) == 10
+    assert_every_line_accounted_for(warehouse, lake_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -9,12 +10,18 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from loader.core import APPLICATION_NAME, LoaderSettings, run_load
+from loader.core import ADVISORY_LOCK_KEY, APPLICATION_NAME, LoaderSettings, run_load
 from shared.lake import open_lake
 from tests.conftest import Warehouse, free_port
-from tests.loader.conftest import assert_every_line_accounted_for, landed, write_numbered_objects
+from tests.loader.conftest import (
+    assert_every_line_accounted_for,
+    landed,
+    write_numbered_objects,
+    write_object,
+)
 
 CLICKSTREAM = str(Path(sys.executable).parent / "clickstream")
 
@@ -118,6 +125,59 @@ def test_postgres_unreachable_is_a_clear_error_and_nothing_is_lost(
     assert_every_line_accounted_for(warehouse, lake_dir)
 
 
+def run_summary(stdout: str) -> dict:
+    """The run's JSON log line among the command's output."""
+    lines = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    finished = [line for line in lines if "load_id" in line and "status" in line]
+    assert len(finished) == 1, stdout
+    return finished[0]
+
+
+def test_a_loader_finding_the_lock_taken_loads_nothing_and_says_so(
+    warehouse: Warehouse, lake_dir: Path
+) -> None:
+    """The racing test above may see the two runs one after the other; this one cannot."""
+    lines = write_numbered_objects(lake_dir, objects=3, lines_per_object=10)
+    with psycopg.connect(warehouse.admin_url, autocommit=True) as holder:
+        holder.execute("select pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
+        blocked = start_loader(lake_dir)
+        out, err = blocked.communicate(timeout=120)
+
+    assert blocked.returncode == 0, err
+    assert run_summary(out)["status"] == "skipped"
+    assert landed(warehouse) == (0, 0)
+    assert warehouse.scalar("select count(*) from raw.load_runs") == 0
+
+    after = start_loader(lake_dir)
+    out, err = after.communicate(timeout=120)
+    assert (after.returncode, run_summary(out)["rows_loaded"]) == (0, lines), err
+    assert_every_line_accounted_for(warehouse, lake_dir)
+
+
+def test_each_run_prints_one_json_line_with_its_figures(
+    warehouse: Warehouse, lake_dir: Path
+) -> None:
+    lines = write_numbered_objects(lake_dir, objects=4, lines_per_object=10)
+    write_object(lake_dir, [b"not json"], unique="zz-bad")
+    size = sum(path.stat().st_size for path in lake_dir.rglob("*.gz"))
+
+    process = start_loader(lake_dir)
+    out, err = process.communicate(timeout=120)
+
+    assert process.returncode == 0, err
+    summary = run_summary(out)
+    assert summary["status"] == "succeeded"
+    assert summary["service"] == "loader" and summary["level"] == "INFO"
+    assert (summary["objects_loaded"], summary["rows_loaded"], summary["rows_rejected"]) == (
+        5, lines, 1,
+    )  # fmt: skip
+    assert summary["bytes_loaded"] == size
+    assert summary["seconds"] > 0
+    oldest = min(path.stat().st_mtime for path in lake_dir.rglob("*.gz"))
+    assert time.time() - oldest - 1 <= summary["lag_seconds"] <= time.time() - oldest + 1
+    assert_every_line_accounted_for(warehouse, lake_dir)
+
+
 @pytest.mark.parametrize("workers", [1, 3])
 def test_worker_count_does_not_change_the_result(
     warehouse: Warehouse, lake_dir: Path, workers: int
@@ -130,3 +190,4 @@ def test_worker_count_does_not_change_the_result(
     )
     assert landed(warehouse) == (lines, 0)
     assert warehouse.scalar("select count(*) from raw.load_manifest") == 9
+    assert_every_line_accounted_for(warehouse, lake_dir)
