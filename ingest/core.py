@@ -317,7 +317,8 @@ def parse_json_leniently(body: bytes) -> Any:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BodyProblem(
-            RejectReason.UNPARSEABLE, f"the body is not valid UTF-8 (byte {exc.start})"
+            RejectReason.ENCODING,
+            f"the body is not valid UTF-8 (byte {exc.start}); send JSON text encoded as UTF-8",
         ) from exc
     try:
         return json.loads(

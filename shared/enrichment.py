@@ -32,8 +32,10 @@ from shared.contract import (
 from shared.settings import EnrichmentSettings, IngestLimits
 
 EMAIL_LIKE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-# Nine or more digits, optionally with +, spaces, dots, dashes or brackets between them.
-PHONE_LIKE = re.compile(r"\+?\(?\d(?:[\s().\-]*\d){8,}")
+# Nine or more digits, optionally with +, spaces, dots, dashes or brackets between them,
+# standing alone: digits inside a longer token (the tail of a UUID, ORD-20261123-0A1B,
+# SKU-123456789) are an identifier the analysis needs, not a phone number.
+PHONE_LIKE = re.compile(r"(?<![\w+\-])\+?\(?\d(?:[\s().\-]*\d){8,}(?![\w\-])")
 BOT_LIKE = re.compile(
     r"bot|crawl|spider|slurp|headless|phantomjs|puppeteer|playwright|selenium|lighthouse"
     r"|python-requests|python-urllib|curl/|wget/|httpclient|go-http-client|okhttp|axios/"
@@ -234,24 +236,25 @@ def hash_user_id(user_id: str, salt: str) -> str:
     return hmac.new(salt.encode(), user_id.encode(), hashlib.sha256).hexdigest()
 
 
-def is_pii_like(text: str) -> bool:
-    return bool(EMAIL_LIKE.search(text) or PHONE_LIKE.search(text))
+def is_pii_like(value: Any) -> bool:
+    """A string that holds something like an e-mail address or a phone number."""
+    return isinstance(value, str) and bool(EMAIL_LIKE.search(value) or PHONE_LIKE.search(value))
 
 
 def scrub_value(value: Any) -> Any:
-    """Drop e-mail- and phone-like strings from a props tree (dict entries and list items)."""
+    """Drop e-mail- and phone-like strings from a props tree (dict entries and list items).
+
+    An entry goes when its value or its key looks like one: `{"bob@example.com": 1}`
+    carries the address as surely as `{"contact": "bob@example.com"}`.
+    """
     if isinstance(value, dict):
         return {
             key: scrub_value(child)
             for key, child in value.items()
-            if not (isinstance(child, str) and is_pii_like(child))
+            if not (is_pii_like(key) or is_pii_like(child))
         }
     if isinstance(value, list):
-        return [
-            scrub_value(child)
-            for child in value
-            if not (isinstance(child, str) and is_pii_like(child))
-        ]
+        return [scrub_value(child) for child in value if not is_pii_like(child)]
     return value
 
 

@@ -53,14 +53,19 @@ def batch(*events: dict[str, Any]) -> bytes:
     return json.dumps({"events": list(events)}, ensure_ascii=False).encode("utf-8")
 
 
+def ndjson_records(data: bytes) -> list[dict[str, Any]]:
+    """The records of a gzipped NDJSON object. Lines end at b"\n" only, as the loader reads
+    them: U+2028 or U+0085 inside a string must not split a record."""
+    text = gzip.decompress(data).decode("utf-8")  # strict: the lake holds valid UTF-8
+    return [json.loads(line) for line in text.removesuffix("\n").split("\n")]
+
+
 def read_area(root: Path, area: str) -> list[tuple[str, list[dict[str, Any]]]]:
     """(key, records) for each object under raw/ or invalid/, in key order."""
-    objects = []
-    for path in sorted((root / area).rglob("*.ndjson.gz")):
-        text = gzip.decompress(path.read_bytes()).decode("utf-8")
-        records = [json.loads(line) for line in text.splitlines()]
-        objects.append((path.relative_to(root).as_posix(), records))
-    return objects
+    return [
+        (path.relative_to(root).as_posix(), ndjson_records(path.read_bytes()))
+        for path in sorted((root / area).rglob("*.ndjson.gz"))
+    ]
 
 
 def records(root: Path, area: str) -> list[dict[str, Any]]:
@@ -181,8 +186,7 @@ class Aws:
         found = []
         for item in listed.get("Contents", []):
             data = s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
-            text = gzip.decompress(data).decode("utf-8")
-            found.extend(json.loads(line) for line in text.splitlines())
+            found.extend(ndjson_records(data))
         return found
 
     def drain_queue(self) -> list[str]:

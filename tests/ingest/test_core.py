@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -100,6 +101,43 @@ def test_events_without_sent_at_get_no_corrected_time(client: Client, lake: Path
     assert "sent_at" not in record
 
 
+@pytest.mark.parametrize(
+    ("ts", "sent_at", "ts_corrected"),
+    [
+        # The client clock is two hours behind: the event happened 5 s before arrival.
+        ("2026-11-23T08:15:20Z", "2026-11-23T08:15:25Z", "2026-11-23T10:15:25.250000Z"),
+        # A day ahead, in another offset: 1.5 s between the event and the send.
+        ("2026-11-24T19:15:00+09:00", "2026-11-24T19:15:01.5+09:00", "2026-11-23T10:15:28.750000Z"),
+    ],
+)
+def test_skewed_client_clocks_are_corrected_from_the_send_time(
+    client: Client, lake: Path, ts: str, sent_at: str, ts_corrected: str
+) -> None:
+    client.post(json.dumps(make_event(ts=ts, sent_at=sent_at)).encode())
+    [record] = records(lake, "raw")
+    assert record["ts_corrected"] == ts_corrected  # RECEIVED_AT is 10:15:30.25 UTC
+
+
+@pytest.mark.parametrize(
+    "server_field",
+    [
+        {"received_at": "2026-11-23T10:00:00Z"},
+        {"request_id": "forged"},
+        {"ts_corrected": "2026-11-23T10:00:00Z"},
+        {"schema_version": "1-0-0"},
+        {"ua": {"browser": "Chrome", "is_bot": False}},
+    ],
+    ids=lambda field: next(iter(field)),
+)
+def test_server_fields_sent_by_a_client_are_refused(
+    client: Client, lake: Path, server_field: dict
+) -> None:
+    answer = json_body(client.post(json.dumps(make_event(**server_field)).encode()))
+    [result] = answer["results"]
+    assert (result["reason"], next(iter(server_field)) in result["detail"]) == ("schema", True)
+    assert records(lake, "raw") == []
+
+
 def test_pii_is_scrubbed_and_user_id_hashed_with_the_salt(client: Client, lake: Path) -> None:
     event = make_event(
         user_id="customer-42",
@@ -128,6 +166,62 @@ def test_pii_is_scrubbed_and_user_id_hashed_with_the_salt(client: Client, lake: 
     stored = lake_bytes(lake)
     for secret in (b"customer-42", b"bob", b"912", b"jane.doe"):
         assert secret not in stored
+
+
+# Identifiers with long digit runs that a phone rule must not mistake for phone numbers.
+IDENTIFIERS = [
+    "550e8400-e29b-41d4-a716-446655440000",  # a UUID whose last group is all digits
+    "ORD-20261123-0A1B2C3D4E",
+    "SKU-123456789",
+    "Cj0KCQiA123456789abc",  # a gclid
+    "2026-11-23",
+]
+PHONE_NUMBERS = [
+    "0912345678",
+    "+84 912 345 678",
+    "(+84) 912-345-678",
+    "call 0912.345.678 after six",
+]
+
+
+def test_identifiers_with_long_digit_runs_are_not_taken_for_phone_numbers(
+    client: Client, lake: Path
+) -> None:
+    query = "&".join(f"ref{n}={value}" for n, value in enumerate(IDENTIFIERS))
+    props = {f"id{n}": value for n, value in enumerate(IDENTIFIERS)}
+    event = make_event(
+        page_url=f"https://shop.example/thank-you?{query}", props={**props, "items": IDENTIFIERS}
+    )
+    assert client.post(json.dumps(event).encode()).status == 202
+
+    [record] = records(lake, "raw")
+    assert record["page_url"] == event["page_url"]
+    assert record["props"] == {**props, "items": IDENTIFIERS}
+
+
+def test_phone_numbers_alone_or_in_text_are_removed(client: Client, lake: Path) -> None:
+    query = "&".join(f"p{n}={quote(value)}" for n, value in enumerate(PHONE_NUMBERS))
+    props = {f"p{n}": value for n, value in enumerate(PHONE_NUMBERS)}
+    event = make_event(
+        page_url=f"https://shop.example/contact?{query}&step=2",
+        props={**props, "kept": "ok", "items": [*PHONE_NUMBERS, "p-1"]},
+    )
+    assert client.post(json.dumps(event).encode()).status == 202
+
+    [record] = records(lake, "raw")
+    assert record["page_url"] == "https://shop.example/contact?step=2"
+    assert record["props"] == {"kept": "ok", "items": ["p-1"]}
+
+
+def test_a_props_entry_keyed_by_an_email_address_is_dropped(client: Client, lake: Path) -> None:
+    event = make_event(
+        props={"bob@example.com": True, "list": "home", "seen": {"+84 912 345 678": 1, "n": 2}}
+    )
+    assert client.post(json.dumps(event).encode()).status == 202
+
+    [record] = records(lake, "raw")
+    assert record["props"] == {"list": "home", "seen": {"n": 2}}
+    assert b"bob@" not in lake_bytes(lake)
 
 
 @pytest.mark.parametrize(
@@ -260,6 +354,7 @@ UNICODE_CORPUS = [
     "𝕏 astral plane",
     "中文 日本語 한국어",
     "\ufeff BOM inside text",
+    "line\u2028separator\u0085next line",  # line breaks to str.splitlines, not to NDJSON
 ]
 
 
@@ -285,8 +380,9 @@ def test_unicode_reaches_the_lake_byte_exact(
     ("body", "reason"),
     [
         (b"this is not json", "unparseable"),
-        (b'{"events": [{"page_title": "caf\xe9"}]}', "unparseable"),  # Latin-1, not UTF-8
-        (b"\xff\xfe{}", "unparseable"),
+        (b'{"events": [{"page_title": "caf\xe9"}]}', "encoding"),  # Latin-1, not UTF-8
+        (b"\xff\xfe{}", "encoding"),
+        (b'{"page_title": "\xed\xa0\x80"}', "encoding"),  # a surrogate encoded as UTF-8
         (b'{"event_type": "view", "qty": NaN}', "unparseable"),
         (b'{"a": 1e999}', "unparseable"),
         (b"[" * 100_000 + b"]" * 100_000, "depth"),  # blows any recursive parser
@@ -502,6 +598,21 @@ def test_config_from_env_reads_origins_keys_and_limits(
     monkeypatch.setenv("INGEST_ALLOWED_ORIGINS", "shop.example")
     with pytest.raises(ConfigError, match="INGEST_ALLOWED_ORIGINS"):
         IngestConfig.from_env(lake_url=str(lake))
+
+
+def test_object_names_sort_in_the_order_requests_were_received(client: Client, lake: Path) -> None:
+    moments = [
+        RECEIVED_AT.replace(second=second, microsecond=micro)
+        for second, micro in [(31, 5), (30, 999_999), (31, 4), (59, 0), (30, 250_001)]
+    ]
+    for moment in moments:
+        client.post(
+            json.dumps(make_event(page_title=moment.isoformat())).encode(), received_at=moment
+        )
+    keys = [key for key, _ in read_area(lake, "raw")]  # sorted by key, as S3 lists them
+    titles = [found[0]["page_title"] for _, found in read_area(lake, "raw")]
+    assert titles == [moment.isoformat() for moment in sorted(moments)]
+    assert len(set(keys)) == len(moments)
 
 
 def test_received_at_partitions_the_object_key(client: Client, lake: Path) -> None:

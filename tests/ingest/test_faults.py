@@ -18,7 +18,7 @@ import boto3
 import httpx
 
 from ingest.core import IngestService
-from tests.ingest.conftest import Aws, local_config, make_event, running_server
+from tests.ingest.conftest import Aws, local_config, make_event, ndjson_records, running_server
 
 PREFIX = "shop"
 
@@ -36,9 +36,7 @@ def dlq_objects(bodies: list[str]) -> dict[str, list[dict]]:
         parts.setdefault(message["key"], {})[message["part"]] = base64.b64decode(message["data"])
     objects = {}
     for key, chunks in parts.items():
-        data = b"".join(chunks[number] for number in sorted(chunks))
-        text = gzip.decompress(data).decode("utf-8")
-        objects[key] = [json.loads(line) for line in text.splitlines()]
+        objects[key] = ndjson_records(b"".join(chunks[number] for number in sorted(chunks)))
     return objects
 
 
