@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from random import Random
 from typing import Any
 
@@ -21,12 +21,12 @@ from generator.randomness import uuid4
 BATCH_SIZE = 10
 FLUSH_INTERVAL_MS = 5_000
 HOUR_MS = 3_600_000
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NAIVE_EPOCH = datetime(1970, 1, 1)  # UTC; naive, so isoformat adds no offset
 
 
 def js_iso(ms: int) -> str:
     """`new Date(ms).toISOString()`: UTC with milliseconds and a trailing Z."""
-    return (EPOCH + timedelta(milliseconds=ms)).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return (NAIVE_EPOCH + timedelta(milliseconds=ms)).isoformat(timespec="milliseconds") + "Z"
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +173,7 @@ class Delivery:
 class Network:
     late_probability: float
     duplicate_probability: float
-    window_end_ms: int  # nothing is received after the simulated period
+    window_end_ms: int  # held-back requests are delivered before the period ends
 
 
 def late_delay_ms(rng: Random) -> int:

@@ -62,7 +62,9 @@ class GeneratorConfig:
 
     @property
     def stop(self) -> datetime:
-        """The end of the simulated period (exclusive): nothing is received at or after it."""
+        """The end of the simulated period (exclusive): no session starts at or after it, and
+        no held-back request is delivered after it (a session still running at the end
+        sends its last requests a few minutes later, as a real one would)."""
         return datetime.combine(self.end, time(), UTC)
 
 

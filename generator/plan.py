@@ -23,7 +23,7 @@ from generator.randomness import derive, fraction, rng_for
 
 # Measured averages (see docs/generator.md): valid events per human session and per
 # scraper session. They turn `--events` into a number of sessions.
-EVENTS_PER_HUMAN_SESSION = 5.4
+EVENTS_PER_HUMAN_SESSION = 4.56
 EVENTS_PER_SCRAPER_SESSION = 375
 CRAWLER_SHARE_OF_BOT_EVENTS = 0.6
 DAY_HOURS = 24

@@ -206,4 +206,5 @@ def render_json_schema(name: str) -> str:
 
 def utc_iso(moment: datetime) -> str:
     """The lake's timestamp format: UTC, microseconds, trailing Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is about three times faster than strftime, and this runs for every event.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
