@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import orjson
 from pydantic import ValidationError
 from ua_parser import parse as parse_ua
 
@@ -88,6 +89,7 @@ def process_events(
 ) -> IntakeResult:
     """Validate, enrich and scrub each item; every item ends in exactly one output list."""
     result = IntakeResult()
+    received_at = utc_iso(context.received_at)  # the same for every event of the request
     for index, item in enumerate(items):
         event_id = item.get("event_id") if isinstance(item, dict) else None
         event_id = event_id if isinstance(event_id, str) else None
@@ -95,11 +97,15 @@ def process_events(
         if problem is None:
             try:
                 event = ClientEvent.model_validate(item)
+                times = lake_times(event, context.received_at)
             except ValidationError as error:
                 problem = (RejectReason.SCHEMA, describe_validation_error(error))
+            except TimeOutOfRangeError as error:
+                problem = (RejectReason.SCHEMA, str(error))
         if problem is None:
-            result.lake_events.append(enrich(event, context, settings))
-            result.outcomes.append(EventOutcome(index, str(event.event_id), accepted=True))
+            record = enrich(event, context, settings, times, received_at)
+            result.lake_events.append(record)
+            result.outcomes.append(EventOutcome(index, record["event_id"], accepted=True))
             continue
         reason, detail = problem
         result.invalid_records.append(invalid_record(item, reason, detail, context, index))
@@ -114,11 +120,17 @@ def find_problem(item: Any, limits: IngestLimits) -> tuple[RejectReason, str] | 
     depth = nesting_depth(item)
     if depth > limits.max_depth:
         return RejectReason.DEPTH, f"nesting depth {depth} exceeds {limits.max_depth}"
-    size = len(
-        json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
-    )
+    text = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+    try:
+        size, clean = len(text.encode("utf-8")), True
+    except UnicodeEncodeError:  # a lone surrogate, which the text holds as it is
+        size, clean = len(text.encode("utf-8", "surrogatepass")), False
     if size > limits.max_event_bytes:
         return RejectReason.SIZE, f"event is {size} bytes, over the {limits.max_event_bytes} limit"
+    # The text escapes every NUL as \u0000: without that and without surrogates, every
+    # string is clean, and the walk that names the problem is only needed otherwise.
+    if clean and "\\u0000" not in text:
+        return None
     encoding_problem = find_encoding_problem(item)
     if encoding_problem:
         return RejectReason.ENCODING, encoding_problem
@@ -131,18 +143,20 @@ def json_type(value: Any) -> str:
 
 
 def nesting_depth(value: Any) -> int:
-    """Depth of nested objects/arrays; a flat object is 1. Iterative: input is hostile."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in node)
-    return deepest
+    """Depth of nested objects/arrays; a flat object is 1. Iterative: input is hostile.
+
+    Walks one level at a time; each level holds only the containers found in the one above.
+    """
+    depth = 0
+    level = [value] if isinstance(value, dict | list) else []
+    while level:
+        depth += 1
+        below: list[Any] = []
+        for node in level:
+            children = node.values() if isinstance(node, dict) else node
+            below += [child for child in children if isinstance(child, dict | list)]
+        level = below
+    return depth
 
 
 def iter_strings(value: Any) -> Iterable[str]:
@@ -170,23 +184,59 @@ def find_encoding_problem(value: Any) -> str | None:
     return None
 
 
-def enrich(event: ClientEvent, context: RequestContext, settings: EnrichmentSettings) -> dict:
-    """The lake record for a valid event: server fields added, PII removed."""
-    record = event.model_dump(mode="json", exclude_none=True)
-    record["ts"] = utc_iso(event.ts)
+class TimeOutOfRangeError(ValueError):
+    """A client time (or its skew correction) falls outside what a timestamp can hold."""
+
+
+def lake_times(event: ClientEvent, received_at: datetime) -> dict[str, str]:
+    """`ts`, and with `sent_at` also `ts_corrected`, as lake timestamps (UTC, years 1-9999)."""
+    times = {"ts": lake_time(event.ts, "ts")}
     if event.sent_at is not None:
-        record["sent_at"] = utc_iso(event.sent_at)
-        record["ts_corrected"] = utc_iso(context.received_at - (event.sent_at - event.ts))
+        times["sent_at"] = lake_time(event.sent_at, "sent_at")
+        try:
+            corrected = received_at - (event.sent_at - event.ts)
+        except OverflowError:
+            corrected = None
+        times["ts_corrected"] = lake_time(corrected, "ts_corrected")
+    return times
+
+
+def lake_time(moment: datetime | None, name: str) -> str:
+    """`utc_iso(moment)`; None stands for a time that already overflowed."""
+    if moment is not None:
+        try:
+            return utc_iso(moment)
+        except OverflowError:
+            pass
+    raise TimeOutOfRangeError(
+        f"{name}: out of the range of timestamps (years 1 to 9999 in UTC); "
+        "the client's clock is wrong"
+    )
+
+
+def enrich(
+    event: ClientEvent,
+    context: RequestContext,
+    settings: EnrichmentSettings,
+    times: dict[str, str],
+    received_at: str,
+) -> dict:
+    """The lake record for a valid event: server fields added, PII removed.
+
+    `times` are the event's `lake_times`; `received_at` is the request's, formatted.
+    """
+    record = event.model_dump(mode="json", exclude_none=True)
+    record.update(times)
     if event.user_id is not None:
         record["user_id"] = hash_user_id(event.user_id, settings.user_id_salt)
     record["page_url"] = scrub_url(event.page_url)
     if event.referrer is not None:
         record["referrer"] = scrub_url(event.referrer)
     if event.props is not None:
-        record["props"] = scrub_value(event.props)
+        record["props"] = scrub_props(event.props, record["props"])
     if context.viewer_country:
         record["geo"] = {**record.get("geo", {}), "country": context.viewer_country.upper()}
-    record["received_at"] = utc_iso(context.received_at)
+    record["received_at"] = received_at
     record["request_id"] = context.request_id
     record["ua"] = dict(parse_user_agent(context.user_agent))  # the cached dict is shared
     record["schema_version"] = SCHEMA_VERSION
@@ -258,11 +308,34 @@ def scrub_value(value: Any) -> Any:
     return value
 
 
+def scrub_props(props: dict[str, Any], copy: dict[str, Any]) -> dict[str, Any]:
+    """`scrub_value(props)`; `copy` (an equal copy of `props`) when nothing needs to go.
+
+    Most props hold nothing personal, and one search over their JSON text says so: a
+    string's characters appear there as they are unless JSON escapes one of them (then
+    the text holds a backslash), between quotes that no pattern matches across.
+    """
+    try:
+        text = orjson.dumps(props).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        text = "\\"
+    if "\\" not in text and not is_pii_like(text):
+        return copy
+    return scrub_value(props)
+
+
 def scrub_url(url: str) -> str:
     """Remove query parameters whose value looks like an e-mail address or phone number."""
-    parts = urlsplit(url)
-    if not parts.query:
+    after = url.partition("?")[2]
+    if not after or (not any(char in after for char in "%+\t\r\n") and not is_pii_like(after)):
+        # No query, or one where every value is a piece of this text as it is (nothing to
+        # decode), and no match in the whole text means none in a value: the patterns
+        # cross none of "=", "&" and "#".
         return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[": the query cannot be told apart, so it goes whole
+        return url.partition("?")[0]
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     kept = [(key, value) for key, value in pairs if not is_pii_like(value)]
     if len(kept) == len(pairs):

@@ -119,6 +119,51 @@ def test_skewed_client_clocks_are_corrected_from_the_send_time(
 
 
 @pytest.mark.parametrize(
+    ("times", "field"),
+    [
+        ({"ts": "9999-12-31T23:59:59-12:00"}, "ts"),  # year 10000 in UTC
+        ({"ts": "2026-11-23T10:00:00Z", "sent_at": "9999-12-31T23:59:59-12:00"}, "sent_at"),
+        # Each time is fine, but received_at - (sent_at - ts) is before year 1.
+        ({"ts": "0001-01-01T00:00:00Z", "sent_at": "9999-12-31T00:00:00Z"}, "ts_corrected"),
+    ],
+)
+def test_times_beyond_what_a_timestamp_holds_refuse_the_event(
+    client: Client, lake: Path, times: dict, field: str
+) -> None:
+    good = make_event()
+    response = client.post(batch(good, make_event(**times)))
+
+    assert response.status == 202
+    result = json_body(response)["results"][1]
+    assert result["reason"] == "schema"
+    assert result["detail"].startswith(f"{field}: out of the range of timestamps")
+    assert [record["event_id"] for record in records(lake, "raw")] == [good["event_id"]]
+
+
+def test_an_ancient_client_clock_still_gives_iso_timestamps(client: Client, lake: Path) -> None:
+    event = make_event(ts="0005-06-07T08:09:10+00:00", sent_at="0005-06-07T08:09:12+00:00")
+    assert client.post(json.dumps(event).encode()).status == 202
+    [record] = records(lake, "raw")
+    assert record["ts"] == "0005-06-07T08:09:10.000000Z"  # four-digit year: valid ISO 8601
+    assert record["ts_corrected"] == "2026-11-23T10:15:28.250000Z"
+
+
+@pytest.mark.parametrize(
+    ("referrer", "stored"),
+    [
+        ("http://[", "http://["),
+        ("http://[?email=bob%40example.com&step=2", "http://["),  # unsplittable: query goes
+    ],
+)
+def test_a_referrer_that_is_no_url_is_kept_without_its_query(
+    client: Client, lake: Path, referrer: str, stored: str
+) -> None:
+    assert client.post(json.dumps(make_event(referrer=referrer)).encode()).status == 202
+    [record] = records(lake, "raw")
+    assert record["referrer"] == stored
+
+
+@pytest.mark.parametrize(
     "server_field",
     [
         {"received_at": "2026-11-23T10:00:00Z"},

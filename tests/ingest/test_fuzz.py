@@ -14,6 +14,7 @@ import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,24 @@ json_values = st.recursive(
     max_leaves=30,
 )
 EVENT_FIELDS = list(make_event(sent_at="2026-11-23T17:15:20+07:00", props={}))
+# Values a field-blind generator rarely finds: URLs that do not split, times at the edges
+# of what a timestamp can hold, in any offset.
+HOSTILE_TEXT = st.sampled_from(
+    [
+        "http://[",
+        "https://[::1/?email=bob%40example.com",
+        "https://shop.example/?tel=0912345678#?x=[",
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59.999999-12:00",
+        "2026-11-23T10:00:00+23:59",
+    ]
+)
+any_time = st.builds(
+    lambda moment, minutes: moment.replace(tzinfo=timezone(timedelta(minutes=minutes))).isoformat(),
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59)),
+    st.integers(-23 * 60, 23 * 60),
+)
+field_values = st.one_of(json_values, HOSTILE_TEXT, any_time)
 
 
 @st.composite
@@ -59,7 +78,7 @@ def mutated_events(draw: st.DrawFn) -> Any:
     for _ in range(draw(st.integers(0, 3))):
         name = draw(st.sampled_from([*EVENT_FIELDS, "ecom", "geo", "device", "extra"]))
         if draw(st.booleans()):
-            event[name] = draw(json_values)
+            event[name] = draw(field_values)
         else:
             event.pop(name, None)
     return event
