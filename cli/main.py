@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "cli.db",
     "cli.schema",
     "cli.load",
+    "cli.dashboard",
     "cli.serve",
     "cli.storefront",
 )

@@ -37,10 +37,8 @@ def format_duration(seconds: float) -> str:
     return f"{days}d {hours}h"
 
 
-def format_change(kind: Kind, change: float | None) -> str:
+def format_change(kind: Kind, change: float) -> str:
     """Rates change in percentage points, everything else in per cent of the previous value."""
-    if change is None:
-        return "no previous data to compare"
     arrow = "▲" if change > 0 else "▼" if change < 0 else "="
     if kind == "percent":
         return f"{arrow} {abs(change) * 100:.1f} pts"

@@ -46,6 +46,8 @@ class Kpi:
     sample_unit: str = ""
     alert: str = ""
     lower_is_better: bool = False
+    # False for a reading of the present (data freshness), which has no previous period.
+    compares: bool = True
 
     @property
     def change(self) -> float | None:
@@ -625,6 +627,7 @@ def freshness_kpi(freshness: pd.Series | None, now: datetime, slo_seconds: int) 
             None,
             alert="nothing loaded yet",
             lower_is_better=True,
+            compares=False,
         )
     age = max(0.0, (now - pd.Timestamp(last_loaded).to_pydatetime()).total_seconds())
     return Kpi(
@@ -635,6 +638,7 @@ def freshness_kpi(freshness: pd.Series | None, now: datetime, slo_seconds: int) 
         None,
         alert=over_slo(age, slo_seconds, "freshness"),
         lower_is_better=True,
+        compares=False,
     )
 
 
@@ -679,6 +683,7 @@ def failed_objects_kpi(freshness: pd.Series | None) -> Kpi:
         None,
         alert=alert,
         lower_is_better=True,
+        compares=False,
     )
 
 

@@ -16,6 +16,9 @@ class DashboardSettings:
     max_interval_width: float = 0.10
     default_range_days: int = 28
     cache_max_entries: int = 2048
+    # While the warehouse is down or not built, pages try again this often, and so recover
+    # without a reload.
+    retry_seconds: int = 15
 
     @classmethod
     def from_env(cls) -> DashboardSettings:
@@ -33,4 +36,5 @@ class DashboardSettings:
             )
             / 100,
             default_range_days=env_int("DASHBOARD_DEFAULT_DAYS", cls.default_range_days, minimum=1),
+            retry_seconds=env_int("DASHBOARD_RETRY_SECONDS", cls.retry_seconds, minimum=1),
         )

@@ -1,0 +1,160 @@
+"""Plotly figures for each page, built from the page frames (no Shiny, no queries)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.formatting import format_duration
+
+CHART_HEIGHT = 320
+
+
+def styled(figure: go.Figure, title: str) -> go.Figure:
+    """One look everywhere. A fixed height, equal to its box's, so nothing is cut off; the
+    legend in a row under the title, so narrow screens keep the plot's full width."""
+    figure.update_layout(
+        height=CHART_HEIGHT,
+        title={"text": title, "font": {"size": 15}, "x": 0.01, "y": 0.98, "yanchor": "top"},
+        margin={"l": 8, "r": 8, "t": 64, "b": 8},
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+        template="plotly_white",
+        hovermode="x unified",
+    )
+    figure.update_xaxes(automargin=True)
+    figure.update_yaxes(automargin=True, rangemode="tozero")
+    return figure
+
+
+def blank() -> go.Figure:
+    """What a chart holds before its page has figures (the page says why it has none)."""
+    return styled(go.Figure(), "")
+
+
+def active_users(daily: pd.DataFrame) -> go.Figure:
+    figure = go.Figure(
+        [
+            go.Scatter(x=daily["date_day"], y=daily[column], name=name, mode="lines+markers")
+            for column, name in (("dau", "DAU"), ("wau", "WAU"), ("mau", "MAU"))
+        ]
+    )
+    return styled(figure, "Active users")
+
+
+def sessions_and_bounce_rate(daily: pd.DataFrame) -> go.Figure:
+    figure = go.Figure(
+        [
+            go.Bar(x=daily["date_day"], y=daily["sessions"], name="Sessions"),
+            go.Scatter(
+                x=daily["date_day"],
+                y=daily["bounce_rate"],
+                name="Bounce rate",
+                yaxis="y2",
+                mode="lines+markers",
+            ),
+        ]
+    )
+    figure.update_layout(
+        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "rangemode": "tozero"}
+    )
+    return styled(figure, "Sessions and bounce rate per day")
+
+
+def funnel(stages: pd.DataFrame) -> go.Figure:
+    figure = go.Figure(
+        go.Funnel(y=stages["stage"], x=stages["sessions"], textinfo="value+percent previous")
+    )
+    return styled(figure, "Sessions reaching each stage")
+
+
+def conversion_per_day(daily: pd.DataFrame) -> go.Figure:
+    rate = daily["purchase_sessions"] / daily["sessions"].where(daily["sessions"] > 0)
+    figure = go.Figure(
+        go.Scatter(x=daily["date_day"], y=rate, name="Conversion", mode="lines+markers")
+    )
+    figure.update_yaxes(tickformat=".1%")
+    return styled(figure, "Conversion rate per day")
+
+
+def conversion_with_intervals(segments: pd.DataFrame, column: str, title: str) -> go.Figure:
+    """Conversion per segment with its Wilson 95% interval as error bars."""
+    figure = go.Figure(
+        go.Bar(
+            x=segments[column].fillna("(unknown)"),
+            y=segments["conversion"],
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": segments["conversion_high"] - segments["conversion"],
+                "arrayminus": segments["conversion"] - segments["conversion_low"],
+            },
+            name="Conversion",
+        )
+    )
+    figure.update_yaxes(tickformat=".0%")
+    return styled(figure, title)
+
+
+def revenue_by(frame: pd.DataFrame, column: str, title: str) -> go.Figure:
+    figure = go.Figure(go.Bar(x=frame[column], y=frame["revenue"], name="Revenue"))
+    return styled(figure, title)
+
+
+def sessions_by_channel_per_day(channel_daily: pd.DataFrame) -> go.Figure:
+    figure = go.Figure(
+        [
+            go.Bar(x=rows["date_day"], y=rows["sessions"], name=str(channel))
+            for channel, rows in channel_daily.groupby("channel", dropna=False)
+        ]
+    )
+    figure.update_layout(barmode="stack")
+    return styled(figure, "Sessions per day by channel")
+
+
+def rows_per_hour(hourly: pd.DataFrame) -> go.Figure:
+    figure = go.Figure(
+        [
+            go.Bar(x=hourly["hour_at"], y=hourly["rows_loaded"], name="Loaded"),
+            go.Bar(x=hourly["hour_at"], y=hourly["rows_rejected"], name="Rejected"),
+        ]
+    )
+    return styled(figure, "Rows loaded and rejected per load hour (UTC)")
+
+
+def rejections_per_hour(rejections: pd.DataFrame) -> go.Figure:
+    labelled = rejections.assign(label=rejections["stage"] + ": " + rejections["reason"])
+    figure = go.Figure(
+        [
+            go.Bar(x=rows["hour_at"], y=rows["rows_rejected"], name=label)
+            for label, rows in labelled.groupby("label")
+        ]
+    )
+    figure.update_layout(barmode="stack")
+    return styled(figure, "Rejected rows per hour by reason")
+
+
+def loader_lag(hourly: pd.DataFrame, slo_seconds: int) -> go.Figure:
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=hourly["hour_at"],
+                y=hourly["max_lag_seconds"] / 60,
+                name="Worst lag",
+                mode="lines+markers",
+            ),
+            go.Scatter(
+                x=hourly["hour_at"],
+                y=hourly["avg_lag_seconds"] / 60,
+                name="Average lag",
+                mode="lines+markers",
+            ),
+        ]
+    )
+    figure.add_hline(
+        y=slo_seconds / 60,
+        line_dash="dash",
+        line_color="#c0392b",
+        annotation_text=f"SLO {format_duration(slo_seconds)}",
+    )
+    figure.update_yaxes(title_text="minutes")
+    return styled(figure, "Loader lag (received → loaded)")
