@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
+from pathlib import Path
 
+from cli.storefront import LOCAL_ORIGINS as LOCAL_STOREFRONT_ORIGINS
 from ingest.config import DEFAULT_DLQ_MESSAGE_BYTES, IngestConfig
-from shared.settings import ConfigError, default_lake, env_str
+from ingest.storage import open_ingest_lake
+from shared.lake import S3Lake
+from shared.settings import ConfigError, default_lake, env_list, env_str
+
+ALL_INTERFACES = ("0.0.0.0", "::", "")  # noqa: S104 - compared, to print a URL that works
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,6 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--port", type=int, default=8080, help="port (default: %(default)s)")
     serve.add_argument(
         "--workers", type=int, default=1, help="server processes (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="a browser origin allowed to send events, e.g. https://shop.example (repeat for "
+        "more; default: INGEST_ALLOWED_ORIGINS, else the local storefront's "
+        f"{' and '.join(LOCAL_STOREFRONT_ORIGINS)})",
     )
     serve.set_defaults(handler=serve_api)
 
@@ -50,10 +66,14 @@ def serve_api(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
     lake = args.lake or default_lake()
-    # Worker processes build their service from the environment, so pass the lake there.
+    origins = args.allow_origin or env_list("INGEST_ALLOWED_ORIGINS", LOCAL_STOREFRONT_ORIGINS)
+    # Worker processes build their service from the environment, so pass the choices there.
     os.environ["CLICKSTREAM_LAKE"] = lake
-    IngestConfig.from_env(lake_url=lake)  # a malformed variable fails here, once, by name
-    print(f"ingest API: http://{args.host}:{args.port}/v1/events → lake {lake}", flush=True)
+    os.environ["INGEST_ALLOWED_ORIGINS"] = ",".join(origins)
+    config = IngestConfig.from_env(lake_url=lake)  # a malformed variable fails here, by name
+    check_lake(config.lake_url)
+    check_port_free(args.host, args.port)
+    announce(args, config)
     uvicorn.run(
         "ingest.asgi:create_app",
         factory=True,
@@ -67,8 +87,89 @@ def serve_api(args: argparse.Namespace) -> int:
         access_log=False,
         proxy_headers=False,
         server_header=False,
+        # The announcement above says what uvicorn's start-up lines would; errors still show.
+        log_level="warning",
     )
     return 0
+
+
+def check_lake(url: str) -> None:
+    """Fail before serving when the lake cannot take writes, rather than 503 every request."""
+    scheme, found, _ = url.partition("://")
+    if found and scheme not in ("s3", "file"):
+        raise ConfigError(f"lake {url!r}: only a folder path or s3://bucket/prefix is supported")
+    lake = open_ingest_lake(url)
+    if isinstance(lake, S3Lake):
+        warn_if_bucket_unreachable(lake)
+        return
+    root = Path(lake.url)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(
+            f"lake {root} is a file, not a folder; pass a folder with --lake"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot create the lake folder {root}: {exc.strerror}") from exc
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write to the lake folder {root}; pass one you can write to")
+
+
+def warn_if_bucket_unreachable(lake: S3Lake) -> None:
+    """S3 may recover (and the DLQ covers it meanwhile), so an unreachable bucket only warns."""
+    try:
+        lake.client.head_bucket(Bucket=lake.bucket)
+    except Exception as exc:
+        print(
+            f"warning: cannot reach the lake's bucket s3://{lake.bucket} ({exc}); until it "
+            "answers, events go to the dead-letter queue (INGEST_DLQ_URL) or get 503",
+            flush=True,
+        )
+
+
+def check_port_free(host: str, port: int) -> None:
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port {port} is not a TCP port; pick one from 1 to 65535")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # The same option uvicorn binds with, so the probe fails exactly when uvicorn would.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except socket.gaierror as exc:
+            raise ConfigError(f"--host {host!r} is not an address of this machine") from exc
+        except OSError as exc:
+            raise ConfigError(port_problem(host, port, exc)) from exc
+
+
+def port_problem(host: str, port: int, error: OSError) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is already in use (another clickstream serve?); "
+            "stop that process or pick another port with --port"
+        )
+    if error.errno == errno.EACCES:
+        return (
+            f"no permission to listen on port {port}; ports below 1024 need root: use --port 8080"
+        )
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"--host {host!r} is not an address of this machine; use 127.0.0.1 or 0.0.0.0"
+    return f"cannot listen on {host}:{port}: {error.strerror}"
+
+
+def announce(args: argparse.Namespace, config: IngestConfig) -> None:
+    host = "127.0.0.1" if args.host in ALL_INTERFACES else args.host
+    base = f"http://[{host}]:{args.port}" if ":" in host else f"http://{host}:{args.port}"
+    where = " (all interfaces)" if args.host in ALL_INTERFACES else ""
+    origins = ", ".join(config.allowed_origins) or "none"
+    keys = "required (INGEST_WRITE_KEYS)" if config.write_keys else "not required"
+    print(
+        f"ingest API on {base}{where}: POST {base}/v1/events, GET {base}/healthz\n"
+        f"  lake {config.lake_url}; dead-letter queue {config.dlq_url or 'none'}\n"
+        f"  browser origins allowed: {origins}; write key {keys}\n"
+        f"  {args.workers} worker{'s' if args.workers > 1 else ''}; press Ctrl+C to stop",
+        flush=True,
+    )
 
 
 def replay_dlq(args: argparse.Namespace) -> int:

@@ -7,7 +7,11 @@ generated `/config.js` that tells the pages where the ingest API is.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import sys
+import urllib.error
+import urllib.request
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +29,10 @@ SDK_FILES = {
     "/sdk/index.d.ts": "index.d.ts",
 }
 DEFAULT_ENDPOINT = "http://127.0.0.1:8080/v1/events"
+DEFAULT_PORT = 8000
+# The origins a browser shows for the default storefront; `clickstream serve` allows them
+# unless told otherwise, so the two commands work together out of the box.
+LOCAL_ORIGINS = (f"http://127.0.0.1:{DEFAULT_PORT}", f"http://localhost:{DEFAULT_PORT}")
 
 logger = get_logger("storefront")
 
@@ -34,7 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "storefront", help="serve the demo shop, instrumented with the browser SDK"
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
+    )
     parser.add_argument(
         "--endpoint",
         default=env_str("STOREFRONT_ENDPOINT", DEFAULT_ENDPOINT),
@@ -51,7 +61,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     server = build_server(args.host, args.port, args.endpoint, args.write_key or None)
     host, port = server.server_address[:2]
-    print(f"storefront on http://{host}:{port}/ sending events to {args.endpoint}", flush=True)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a URL to show
+    url = f"http://{shown}:{port}"
+    print(f"storefront on {url}/ sending events to {args.endpoint}; press Ctrl+C to stop")
+    problem = ingest_api_problem(args.endpoint, url)
+    if problem:
+        print(f"warning: {problem}")
+    sys.stdout.flush()  # a supervisor reading a pipe sees the lines now, not at exit
     try:
         server.serve_forever()
     finally:
@@ -72,7 +88,42 @@ def build_server(
         )
     config = config_script(endpoint, write_key)
     handler = partial(StorefrontHandler, config.encode(), directory=str(STOREFRONT_DIR))
-    return ThreadingHTTPServer((host, port), handler)
+    try:
+        return ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is already in use (another storefront?); stop that "
+                "process or pick another port with --port"
+            ) from exc
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+def ingest_api_problem(endpoint: str, origin: str) -> str | None:
+    """Why the pages' events would not get through now, or None: the API answers and
+    lets this origin read its answers (else the SDK sees every send as failed and retries)."""
+    # check_endpoint allowed only http(s) URLs.
+    preflight = urllib.request.Request(  # noqa: S310
+        endpoint,
+        method="OPTIONS",
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+    )
+    try:
+        with urllib.request.urlopen(preflight, timeout=2) as answer:  # noqa: S310
+            allowed = answer.headers.get("access-control-allow-origin")
+    except urllib.error.HTTPError as refusal:
+        allowed = refusal.headers.get("access-control-allow-origin")
+    except (urllib.error.URLError, OSError):
+        return (
+            f"no ingest API answers at {endpoint} yet; start one with `clickstream serve` "
+            "(until then the pages keep their events in the browser)"
+        )
+    if allowed not in (origin, "*"):
+        return (
+            f"the ingest API at {endpoint} does not allow the origin {origin}: start it with "
+            f"`clickstream serve --allow-origin {origin}` (or INGEST_ALLOWED_ORIGINS={origin})"
+        )
+    return None
 
 
 def check_endpoint(endpoint: str) -> None:

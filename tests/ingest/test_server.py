@@ -209,6 +209,7 @@ def test_clickstream_serve_with_two_workers(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     port = free_port()
     environment = {**os.environ, "CLICKSTREAM_USER_ID_SALT": "serve-test"}
+    environment.pop("INGEST_ALLOWED_ORIGINS", None)  # the storefront's origins by default
     command = [
         str(Path(sys.executable).with_name("clickstream")),
         *("serve", "--lake", str(lake), "--port", str(port), "--workers", "2"),
@@ -230,13 +231,25 @@ def test_clickstream_serve_with_two_workers(tmp_path: Path) -> None:
             headers={"content-type": "application/json"},
         )
         assert response.status_code == 202
+        preflight = httpx.options(
+            f"http://127.0.0.1:{port}/v1/events", headers={"origin": "http://localhost:8000"}
+        )
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=20)
+    base = f"http://127.0.0.1:{port}"
+    assert output.splitlines()[:4] == [
+        f"ingest API on {base}: POST {base}/v1/events, GET {base}/healthz",
+        f"  lake {lake}; dead-letter queue none",
+        "  browser origins allowed: http://127.0.0.1:8000, http://localhost:8000; "
+        "write key not required",
+        "  2 workers; press Ctrl+C to stop",
+    ]
+    assert preflight.headers["access-control-allow-origin"] == "http://localhost:8000"
     stored_ids = sorted(record["event_id"] for record in records(lake, "raw"))
     assert stored_ids == sorted(event["event_id"] for event in sent)
     log_lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
-    [post_line] = [line for line in log_lines if line.get("path") == "/v1/events"]
+    [post_line] = [line for line in log_lines if line.get("method") == "POST"]
     assert post_line["request_id"] == response.headers["x-request-id"]
     assert (post_line["status"], post_line["accepted"]) == (202, 3)
     assert "127.0.0.1" not in json.dumps(log_lines)
