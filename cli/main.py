@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "cli.db",
     "cli.schema",
     "cli.load",
+    "cli.generate",
     "cli.dashboard",
     "cli.serve",
     "cli.storefront",

@@ -106,13 +106,19 @@ class IngestClient:
 
 
 def send_delivery(
-    client: IngestClient, summary: GenerationSummary, traffic: SessionTraffic, delivery: Delivery
+    client: IngestClient,
+    summary: GenerationSummary,
+    traffic: SessionTraffic,
+    delivery: Delivery,
+    write_key: str | None = None,
 ) -> None:
     headers = {
         "Content-Type": "application/json",
         "User-Agent": traffic.user_agent,
         "CloudFront-Viewer-Country": traffic.country,
     }
+    if write_key:
+        headers["x-api-key"] = write_key
 
     def body() -> bytes:
         now_ms = int(time.time() * 1000)
@@ -134,7 +140,11 @@ def send_delivery(
 
 
 def generate_to_url(
-    url: str, config: GeneratorConfig, client: IngestClient | None = None
+    url: str,
+    config: GeneratorConfig,
+    client: IngestClient | None = None,
+    *,
+    write_key: str | None = None,
 ) -> GenerationSummary:
     """POST the synthetic traffic of `config` to an ingest endpoint, request by request.
 
@@ -152,7 +162,7 @@ def generate_to_url(
                     traffic = simulate(spec, plan.knobs)
                     record_session(summary, traffic)
                     for delivery in traffic.deliveries:
-                        send_delivery(client, summary, traffic, delivery)
+                        send_delivery(client, summary, traffic, delivery, write_key)
     finally:
         client.disconnect()
     summary.seconds = time.perf_counter() - started
