@@ -18,7 +18,7 @@ from shiny import App, Inputs, Outputs, Session, reactive, render, req, ui
 from shinywidgets import output_widget, render_widget
 from starlette.requests import Request
 
-from dashboard import charts, queries, views
+from dashboard import charts, pages, queries, views
 from dashboard.charts import CHART_HEIGHT
 from dashboard.filters import FilterError, Filters, filters_from_inputs
 from dashboard.layout import LAYOUTS, Chart, PageLayout, Table
@@ -181,7 +181,7 @@ def page_outcome(
             return current
         reactive.invalidate_later(refresh)
         try:
-            return layout.load(reader, current, settings)
+            return pages.load_page(layout.key, reader, current, settings)
         except (WarehouseUnavailableError, WarehouseNotBuiltError, QueryTimeoutError) as error:
             reactive.invalidate_later(settings.retry_seconds)
             return error

@@ -33,7 +33,6 @@ class Table:
 class PageLayout:
     key: str
     title: str
-    load: pages.PageLoader
     honours_segments: bool
     charts: tuple[Chart, ...]
     tables: tuple[Table, ...]
@@ -133,7 +132,6 @@ LAYOUTS: tuple[PageLayout, ...] = (
     PageLayout(
         "traffic",
         "Traffic & Engagement",
-        pages.load_traffic,
         honours_segments=True,
         charts=(
             Chart("traffic_users", lambda page: charts.active_users(page.daily)),
@@ -162,7 +160,6 @@ LAYOUTS: tuple[PageLayout, ...] = (
     PageLayout(
         "funnels",
         "Funnels",
-        pages.load_funnel,
         honours_segments=True,
         charts=(
             Chart("funnels_stages", lambda page: charts.funnel(page.stages)),
@@ -213,7 +210,6 @@ LAYOUTS: tuple[PageLayout, ...] = (
     PageLayout(
         "products",
         "Product Performance",
-        pages.load_product,
         honours_segments=False,
         charts=(
             Chart(
@@ -271,7 +267,6 @@ LAYOUTS: tuple[PageLayout, ...] = (
     PageLayout(
         "acquisition",
         "Acquisition",
-        pages.load_acquisition,
         honours_segments=True,
         charts=(
             Chart(
@@ -320,7 +315,6 @@ LAYOUTS: tuple[PageLayout, ...] = (
     PageLayout(
         "reliability",
         "Reliability",
-        pages.load_reliability,
         honours_segments=False,
         charts=(
             Chart("reliability_rows", lambda page: charts.rows_per_hour(page.hourly)),

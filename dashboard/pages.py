@@ -703,3 +703,24 @@ PAGES: dict[str, tuple[str, PageLoader]] = {
     "acquisition": ("Acquisition", load_acquisition),
     "reliability": ("Reliability", load_reliability),
 }
+
+
+def load_page(
+    key: str,
+    reader: MartReader,
+    filters: Filters,
+    settings: DashboardSettings,
+    now: datetime | None = None,
+) -> Page:
+    """The page's figures, computed once per filters and load (see MartReader.derived): the
+    dashboard's path to every page. Reliability's ages are as of the minute (it is redrawn
+    every minute), so that they too can be shared for that minute."""
+    _, load = PAGES[key]
+    params: dict[str, object] = {**filters.params(), "settings": repr(settings)}
+    if key == "reliability":
+        minute = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+        params["now"] = minute
+        return reader.derived(
+            f"page {key}", params, lambda: load_reliability(reader, filters, settings, minute)
+        )
+    return reader.derived(f"page {key}", params, lambda: load(reader, filters, settings))

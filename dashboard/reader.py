@@ -8,6 +8,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 import pandas as pd
 import psycopg
@@ -21,6 +22,7 @@ logger = get_logger("dashboard")
 APPLICATION_NAME = "clickstream-dashboard"
 Params = Mapping[str, object]
 CacheKey = tuple[str, tuple[tuple[str, object], ...]]
+T = TypeVar("T")
 
 
 class DashboardError(RuntimeError):
@@ -44,7 +46,8 @@ class ReaderPermissionError(DashboardError):
 
 
 class ResultCache:
-    """Query results by (statement, parameters), each kept for `ttl_seconds` after it was read.
+    """Query results by (statement, parameters), each kept for `ttl_seconds` after it was read,
+    and values derived from them (a page's figures), kept until the first of those expires.
 
     The TTL is the load cadence: the marts cannot change more often than the loader runs, so
     a result is never older than one load. Least recently used entries go first when full.
@@ -59,27 +62,35 @@ class ResultCache:
         self.ttl_seconds = ttl_seconds
         self.max_entries = max_entries
         self._clock = clock
-        self._entries: OrderedDict[CacheKey, tuple[float, pd.DataFrame]] = OrderedDict()
+        self._entries: OrderedDict[CacheKey, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: CacheKey) -> pd.DataFrame | None:
+    def get(self, key: CacheKey) -> Any:
+        """The value, or None when there is none or it has expired."""
+        entry = self.entry(key)
+        return None if entry is None else entry[1]
+
+    def entry(self, key: CacheKey) -> tuple[float, Any] | None:
+        """(expires_at, value), or None when there is none or it has expired."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            expires_at, frame = entry
-            if self._clock() >= expires_at:
+            if self._clock() >= entry[0]:
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
-            return frame
+            return entry
 
-    def put(self, key: CacheKey, frame: pd.DataFrame) -> None:
+    def put(self, key: CacheKey, value: Any, expires_at: float | None = None) -> float:
+        """Keep `value` until `expires_at` (default: `ttl_seconds` from now); returns that."""
         with self._lock:
-            self._entries[key] = (self._clock() + self.ttl_seconds, frame)
+            expires_at = self._clock() + self.ttl_seconds if expires_at is None else expires_at
+            self._entries[key] = (expires_at, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
+            return expires_at
 
     def clear(self) -> None:
         with self._lock:
@@ -101,16 +112,39 @@ class MartReader:
         self.cache = cache
         self._connection: psycopg.Connection | None = None
         self._lock = threading.Lock()
+        # Per thread, the expiry times of the frames read while a derived value is computed.
+        self._reads = threading.local()
 
     def frame(self, statement: sql.Composable, params: Params | None = None) -> pd.DataFrame:
         """The statement's rows (from the cache when fresh); a copy the caller may change."""
         params = dict(params or {})
         key = cache_key(statement, params)
+        entry = self.cache.entry(key)
+        if entry is None:
+            frame = self._query(statement, params)
+            entry = (self.cache.put(key, frame), frame)
+        for reads in getattr(self._reads, "stack", ()):
+            reads.append(entry[0])
+        return entry[1].copy(deep=False)
+
+    def derived(self, name: str, params: Params, build: Callable[[], T]) -> T:
+        """`build()`, a value computed only from this reader's frames, cached under `name` and
+        `params` until the first frame it read expires: never older than its data, and a
+        repeated view does not redo the work. The value is shared: callers must not change it.
+        """
+        key = cache_key(sql.SQL(name), params)
         cached = self.cache.get(key)
-        if cached is None:
-            cached = self._query(statement, params)
-            self.cache.put(key, cached)
-        return cached.copy(deep=False)
+        if cached is not None:
+            return cached
+        stack = self._reads.__dict__.setdefault("stack", [])
+        reads: list[float] = []
+        stack.append(reads)
+        try:
+            value = build()
+        finally:
+            stack.pop()
+        self.cache.put(key, value, min(reads, default=None))
+        return value
 
     def close(self) -> None:
         with self._lock:

@@ -555,6 +555,7 @@ def test_at_phone_width_the_page_fits_the_screen(browser, dashboard: Dashboard) 
         phone.locator(".navbar-toggler").click()
         phone.locator(".navbar a[data-value='funnels']").click()
         expect()(phone.locator("#kpi-funnels-sessions")).to_be_visible(timeout=WAIT_MS)
+        expect()(phone.locator(".navbar-collapse")).not_to_be_visible()  # the menu folds away
         screenshot(phone, "phone-funnels")
         assert_no_error_shown(phone, console)
     finally:

@@ -9,9 +9,9 @@ import pytest
 
 from dashboard import pages
 from dashboard.filters import Filters
-from dashboard.reader import MartReader
+from dashboard.reader import MartReader, WarehouseNotBuiltError
 from dashboard.settings import DashboardSettings
-from tests.dashboard.conftest import RANGE
+from tests.dashboard.conftest import RANGE, admin_execute
 
 SETTINGS = DashboardSettings()  # 10-point interval threshold, 2 h freshness SLO
 MOBILE = Filters(RANGE.start, RANGE.end, devices=("mobile",))
@@ -272,3 +272,21 @@ def test_a_hostile_filter_value_is_only_ever_a_value(reader: MartReader, marts) 
     page = pages.load_funnel(reader, Filters(RANGE.start, RANGE.end, channels=(hostile,)), SETTINGS)
     assert page.is_empty
     assert marts.scalar("select count(*) from marts.mart_funnel_daily") == 6
+
+
+@pytest.mark.parametrize("name", list(pages.PAGES))
+def test_the_app_path_gives_each_page_once_per_filters_and_load(
+    reader: MartReader, marts, name: str
+) -> None:
+    now = datetime(2024, 3, 15, 1, 30, 40, tzinfo=UTC)
+    page = pages.load_page(name, reader, RANGE, SETTINGS, now=now)
+    _, load = pages.PAGES[name]
+    direct = load(reader, RANGE, SETTINGS)
+    if name == "reliability":  # ages as of the minute: 01:30, not 01:30:40
+        direct = pages.load_reliability(reader, RANGE, SETTINGS, now=now.replace(second=0))
+    assert page.kpis == direct.kpis
+    # Served again without reading the warehouse, even once its tables are gone.
+    admin_execute(marts, "drop schema marts cascade")
+    assert pages.load_page(name, reader, RANGE, SETTINGS, now=now) is page
+    with pytest.raises(WarehouseNotBuiltError):  # other filters are other figures
+        pages.load_page(name, reader, EMPTY, SETTINGS, now=now)

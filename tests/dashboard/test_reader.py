@@ -101,6 +101,31 @@ def test_results_are_cached_by_query_and_filters_until_the_load_cadence(marts: W
     reader.close()
 
 
+def test_a_derived_value_lives_until_the_first_frame_it_read_expires(marts: Warehouse) -> None:
+    clock = FakeClock()
+    reader = MartReader(marts.url("reader"), ResultCache(ttl_seconds=3600, clock=clock))
+    builds = []
+
+    def sessions_per_channel() -> int:
+        builds.append(clock.now)
+        funnel = queries.funnel_by_segment(reader, RANGE)  # first read at 0: kept until 3600
+        search = queries.search_terms(reader, RANGE)  # first read at 1800: until 5400
+        return int(funnel["sessions"].sum()) + len(search)
+
+    queries.funnel_by_segment(reader, RANGE)
+    clock.now += 1800
+    assert reader.derived("figure", {"n": 1}, sessions_per_channel) == 50 + 3
+    admin_execute(marts, "update marts.mart_funnel_daily set sessions = sessions + 100")
+    clock.now += 1799
+    assert reader.derived("figure", {"n": 1}, sessions_per_channel) == 50 + 3  # cached
+    assert reader.derived("figure", {"n": 2}, sessions_per_channel) == 50 + 3  # other key
+    assert builds == [1000 + 1800, 1000 + 3599]
+    clock.now += 1  # the funnel frame it was built from expires, and the value with it
+    assert reader.derived("figure", {"n": 1}, sessions_per_channel) == 50 + 400 + 3
+    assert len(builds) == 3
+    reader.close()
+
+
 def test_a_cached_frame_cannot_be_changed_through_the_copy_a_caller_gets(
     reader: MartReader,
 ) -> None:
