@@ -13,11 +13,17 @@ import json
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from psycopg import sql
 
+from loader.core import run_load
 from shared.lake import decode_object, open_lake
+from tests.conftest import Warehouse
 from tests.e2e.conftest import Servers
+from transform.runner import run_dbt
 
 pytestmark = pytest.mark.browser
 
@@ -66,6 +72,11 @@ SECOND_SESSION = [
     ("view", "MON-CURVE34", None),
 ]
 LAKE_TIMEOUT_S = 20
+FLUSH_WAIT_MS = 5_500
+# The visitor lands from a newsletter the first time.
+NEWSLETTER_TAGS = "?utm_source=newsletter&utm_medium=email&utm_campaign=black-friday"
+# ... and from a search engine after the 30-minute break.
+SEARCH_REFERRER = "https://www.google.com/search?q=byte+corner"
 
 
 def lake_events(lake_path) -> list[dict]:
@@ -124,7 +135,7 @@ def browse(chromium, servers: Servers) -> str:
     shop = servers.storefront_url
     lake = servers.lake
 
-    page.goto(f"{shop}/")
+    page.goto(f"{shop}/{NEWSLETTER_TAGS}")
     page.click("[data-product-id=LAP-AERO14]")
     page.wait_for_url("**/product.html?id=LAP-AERO14")
     page.fill("input[name=q]", "monitor")
@@ -139,14 +150,17 @@ def browse(chromium, servers: Servers) -> str:
     page.wait_for_url("**/product.html?id=MOU-GLIDE")
     page.click("#add-to-cart")
     page.goto(f"{shop}/product.html?id=LAP-AERO14")
-    page.clock.fast_forward(6000)  # past the SDK's 5 s flush interval: the view goes by fetch
+    # Real waits past the SDK's 5 s flush interval (the view goes by fetch): a jump of the
+    # page's clock would look to the server like a client clock running ahead, and skew
+    # correction would move these events before the ones sent earlier.
+    page.wait_for_timeout(FLUSH_WAIT_MS)
     wait_for(lambda: len(lake_events(lake)) == 13, "the first 13 events in the lake")
 
     # The network drops: the add-to-cart waits in IndexedDB, and nothing reaches the lake.
     page.context.set_offline(True)
     page.select_option("#qty", "2")
     page.click("#add-to-cart")
-    page.clock.fast_forward(6000)
+    page.wait_for_timeout(FLUSH_WAIT_MS)
     wait_for(lambda: queued_in_browser(page) == 1, "the offline event in IndexedDB")
     assert len(lake_events(lake)) == 13
     page.context.set_offline(False)
@@ -163,10 +177,12 @@ def browse(chromium, servers: Servers) -> str:
     page.click("#place-order")
     page.wait_for_url("**/thank-you.html?order=*")
     order_id = page.text_content("#order-id").removeprefix("Order ").strip()
+    page.goto("about:blank")  # pagehide: the thank-you view goes by beacon, now
+    wait_for(lambda: len(lake_events(lake)) == len(FIRST_SESSION), "the first session")
 
-    # Over 30 minutes later the visitor is back: a new session.
+    # Over 30 minutes later the visitor is back, from a search engine: a new session.
     page.clock.fast_forward("31:00")
-    page.goto(f"{shop}/")
+    page.goto(f"{shop}/", referer=SEARCH_REFERRER)
     page.click("[data-product-id=MON-CURVE34]")
     page.wait_for_url("**/product.html?id=MON-CURVE34")
     page.goto("about:blank")  # pagehide: the last page's events go out by beacon
@@ -176,8 +192,24 @@ def browse(chromium, servers: Servers) -> str:
     return order_id
 
 
-def test_a_visit_lands_in_the_lake_exactly_once(chromium, servers: Servers) -> None:
+def test_a_visit_lands_in_the_lake_once_and_in_the_sessions_mart(
+    chromium, servers: Servers, warehouse: Warehouse, tmp_path: Path, monkeypatch
+) -> None:
     order_id = browse(chromium, servers)
+    events = assert_lake_holds_the_visit_once(servers, order_id)
+
+    # The dbt target and logs of this test only: other dbt runs in the checkout keep theirs.
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt-target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "dbt-logs"))
+    loaded = run_load(open_lake(str(servers.lake)), warehouse.url("loader"))
+    assert (loaded.status, loaded.rows_loaded, loaded.rows_rejected) == ("succeeded", 24, 0)
+    run_dbt("build", database_url=warehouse.url("transform"), echo=False)
+
+    assert fact_sessions(warehouse) == expected_sessions(events)
+
+
+def assert_lake_holds_the_visit_once(servers: Servers, order_id: str) -> list[dict]:
+    """The lake holds exactly the visitor's events, once each; returns them in time order."""
     expected_count = len(FIRST_SESSION) + len(SECOND_SESSION)
     wait_for(lambda: len(lake_events(servers.lake)) >= expected_count, "every event in the lake")
     time.sleep(1)  # a late duplicate (a retried batch) would show up now
@@ -211,6 +243,87 @@ def test_a_visit_lands_in_the_lake_exactly_once(chromium, servers: Servers) -> N
     assert {(event["ua"]["browser"], event["ua"]["is_bot"]) for event in events} == {
         ("Chrome", False)
     }
+    assert first[0]["page_url"] == f"{servers.storefront_url}/{NEWSLETTER_TAGS}"
+    assert second[0]["referrer"] == SEARCH_REFERRER
     raw_text = json.dumps(events)
     for value in PERSONAL_DETAILS.values():
         assert value not in raw_text
+    return events
+
+
+# SPEC §6's public columns of fact_sessions.
+SESSION_COLUMNS = (
+    *("session_id", "user_key", "session_start_at", "session_end_at", "session_date"),
+    *("duration_seconds", "page_views", "event_count", "is_bounce", "device_type", "country"),
+    *("channel", "source", "medium", "campaign", "reached_product_view", "reached_add_to_cart"),
+    *("reached_checkout", "reached_purchase", "orders", "revenue"),
+)
+
+
+def fact_sessions(warehouse: Warehouse) -> list[dict]:
+    query = sql.SQL("select {} from marts.fact_sessions order by session_start_at").format(
+        sql.SQL(", ").join(map(sql.Identifier, SESSION_COLUMNS))
+    )
+    return [dict(zip(SESSION_COLUMNS, row, strict=True)) for row in warehouse.query(query)]
+
+
+def event_time(event: dict) -> datetime:
+    """SPEC §6: the skew-corrected time when the event has one, else the client's."""
+    return datetime.fromisoformat(event.get("ts_corrected", event["ts"]).replace("Z", "+00:00"))
+
+
+def expected_sessions(events: list[dict]) -> list[dict]:
+    """fact_sessions for the journey, from the script of actions and SPEC §6 by hand;
+    only the times come from the lake (they are the browser's and the server's clocks)."""
+    first = [event for event in events if event["session_id"] == events[0]["session_id"]]
+    second = [event for event in events if event["session_id"] != events[0]["session_id"]]
+    visitor = events[0]["anonymous_id"]  # no identify(): the user is the anonymous id
+
+    def timing(session: list[dict]) -> dict:
+        start = min(event_time(event) for event in session)
+        end = max(event_time(event) for event in session)
+        return {
+            "session_id": session[0]["session_id"],
+            "user_key": visitor,
+            "session_start_at": start,
+            "session_end_at": end,
+            "session_date": start.date(),  # reporting_timezone UTC
+            "duration_seconds": Decimal(str((end - start).total_seconds())),
+        }
+
+    common = {"is_bounce": False, "device_type": "desktop", "country": None}
+    return [
+        {
+            **timing(first),
+            **common,
+            # home, search, category, 4 product pages, cart, checkout, thank-you
+            "page_views": 10,
+            "event_count": len(FIRST_SESSION),
+            "channel": "Email",  # utm_medium=email on the landing page
+            "source": "newsletter",
+            "medium": "email",
+            "campaign": "black-friday",
+            "reached_product_view": True,
+            "reached_add_to_cart": True,
+            "reached_checkout": True,
+            "reached_purchase": True,
+            "orders": 1,
+            "revenue": Decimal(29 * 1 + 1299 * 2),  # the mouse and two laptops
+        },
+        {
+            **timing(second),
+            **common,
+            "page_views": 2,  # home, product page
+            "event_count": len(SECOND_SESSION),
+            "channel": "Organic Search",  # referred by google.com, no tags
+            "source": "google.com",
+            "medium": "organic",
+            "campaign": None,
+            "reached_product_view": True,
+            "reached_add_to_cart": False,
+            "reached_checkout": False,
+            "reached_purchase": False,
+            "orders": 0,
+            "revenue": Decimal(0),
+        },
+    ]
