@@ -1,4 +1,4 @@
-"""`clickstream load` (one loader run) and `clickstream run` (load, then `dbt build`)."""
+"""`clickstream load`: one loader run (`clickstream run`, in cli/run.py, adds `dbt build`)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("load", help="land new lake objects into raw.events (once)")
     add_lake_argument(parser)
     parser.set_defaults(handler=load)
-    run = subparsers.add_parser("run", help="one loader run, then `dbt build` (the main job)")
-    add_lake_argument(run)
-    run.set_defaults(handler=load_and_build)
 
 
 def add_lake_argument(parser: argparse.ArgumentParser) -> None:
@@ -36,13 +33,4 @@ def load_once(lake: str | None) -> LoadSummary:
 
 def load(args: argparse.Namespace) -> int:
     load_once(args.lake)
-    return 0
-
-
-def load_and_build(args: argparse.Namespace) -> int:
-    # Imported here: only this command needs dbt's environment.
-    from transform.runner import run_dbt
-
-    load_once(args.lake)
-    run_dbt("build")
     return 0
