@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.formatting import format_duration
 
 CHART_HEIGHT = 320
+# How many legend entries fit on a row of a chart about 420 px wide (the grid's column).
+LEGEND_ENTRIES_PER_ROW = 3
+NO_LOADS = "No loads in this range (see the note above)"
 
 
 def styled(figure: go.Figure, title: str) -> go.Figure:
     """One look everywhere. A fixed height, equal to its box's, so nothing is cut off; the
-    legend in a row under the title, so narrow screens keep the plot's full width."""
+    legend in rows under the title (room made for them), so narrow screens keep the plot's
+    full width."""
+    legend_rows = (
+        math.ceil(len(figure.data) / LEGEND_ENTRIES_PER_ROW) if len(figure.data) > 1 else 0
+    )
     figure.update_layout(
         height=CHART_HEIGHT,
         title={"text": title, "font": {"size": 15}, "x": 0.01, "y": 0.98, "yanchor": "top"},
-        margin={"l": 8, "r": 8, "t": 64, "b": 8},
-        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+        margin={"l": 8, "r": 8, "t": 44 + 22 * legend_rows, "b": 8},
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "font": {"size": 11}},
         template="plotly_white",
         hovermode="x unified",
     )
     figure.update_xaxes(automargin=True)
     figure.update_yaxes(automargin=True, rangemode="tozero")
+    return figure
+
+
+def saying_when_empty(figure: go.Figure, rows: pd.DataFrame, message: str) -> go.Figure:
+    """An empty chart says why, instead of showing bare axes."""
+    if rows.empty:
+        figure.add_annotation(
+            text=message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5
+        )
+        figure.update_xaxes(visible=False)
+        figure.update_yaxes(visible=False)
     return figure
 
 
@@ -118,7 +138,8 @@ def rows_per_hour(hourly: pd.DataFrame) -> go.Figure:
             go.Bar(x=hourly["hour_at"], y=hourly["rows_rejected"], name="Rejected"),
         ]
     )
-    return styled(figure, "Rows loaded and rejected per load hour (UTC)")
+    styled(figure, "Rows loaded and rejected per load hour (UTC)")
+    return saying_when_empty(figure, hourly, NO_LOADS)
 
 
 def rejections_per_hour(rejections: pd.DataFrame) -> go.Figure:
@@ -130,7 +151,8 @@ def rejections_per_hour(rejections: pd.DataFrame) -> go.Figure:
         ]
     )
     figure.update_layout(barmode="stack")
-    return styled(figure, "Rejected rows per hour by reason")
+    styled(figure, "Rejected rows per hour by reason")
+    return saying_when_empty(figure, rejections, "No rows rejected in this range")
 
 
 def loader_lag(hourly: pd.DataFrame, slo_seconds: int) -> go.Figure:
@@ -157,4 +179,5 @@ def loader_lag(hourly: pd.DataFrame, slo_seconds: int) -> go.Figure:
         annotation_text=f"SLO {format_duration(slo_seconds)}",
     )
     figure.update_yaxes(title_text="minutes")
-    return styled(figure, "Loader lag (received → loaded)")
+    styled(figure, "Loader lag (received → loaded)")
+    return saying_when_empty(figure, hourly, NO_LOADS)

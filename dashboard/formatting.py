@@ -6,6 +6,7 @@ import math
 from typing import Literal
 
 Kind = Literal["count", "decimal", "percent", "duration", "money"]
+MONEY_CENTS_BELOW = 10_000
 
 
 def format_value(kind: Kind, value: float | None) -> str:
@@ -19,7 +20,8 @@ def format_value(kind: Kind, value: float | None) -> str:
         return f"{value * 100:.1f}%"
     if kind == "duration":
         return format_duration(value)
-    return f"{value:,.2f}"
+    # Money: cents matter on small amounts; on large ones they only make the card wrap.
+    return f"{value:,.2f}" if abs(value) < MONEY_CENTS_BELOW else f"{value:,.0f}"
 
 
 def format_duration(seconds: float) -> str:

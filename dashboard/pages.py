@@ -612,6 +612,19 @@ def load_reliability(
         builds.iloc[0] if len(builds) else None,
         slo,
         now,
+        filters_note=RELIABILITY_FILTERS_NOTE
+        + (no_loads_note(queries.load_hours_span(reader)) if hourly.empty else ""),
+    )
+
+
+def no_loads_note(span: pd.DataFrame) -> str:
+    """Why the hourly figures are empty: e.g. a backfill, whose events are older than its loads."""
+    first, last = span.iloc[0]
+    if pd.isna(first):
+        return " Nothing has been loaded yet."
+    return (
+        " No loads in this range: the loader ran between "
+        f"{pd.Timestamp(first):%Y-%m-%d %H:%M} and {pd.Timestamp(last):%Y-%m-%d %H:%M} UTC."
     )
 
 

@@ -357,6 +357,16 @@ def pipeline_health_with_previous(reader: MartReader, filters: Filters) -> pd.Da
     return reader.frame(statement, hour_bounds(filters))
 
 
+def load_hours_span(reader: MartReader) -> pd.DataFrame:
+    """first_hour, last_hour: the load hours the pipeline mart covers (nulls when empty)."""
+    return reader.frame(
+        sql.SQL(
+            "select min(hour_at) as first_hour, max(hour_at) as last_hour"
+            " from marts.mart_pipeline_health_hourly"
+        )
+    )
+
+
 def rejections_by_hour(reader: MartReader, filters: Filters) -> pd.DataFrame:
     """hour_at, stage, reason, rows_rejected over the range."""
     statement = sql.SQL(

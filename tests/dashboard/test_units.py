@@ -71,6 +71,7 @@ def test_formats() -> None:
     assert format_value("percent", 0.32) == "32.0%"
     assert format_value("decimal", 2.754) == "2.75"
     assert format_value("money", 3090) == "3,090.00"
+    assert format_value("money", 168243.11) == "168,243"
     assert format_value("count", None) == "–"
     assert [format_duration(s) for s in (45, 114, 7200, 90061)] == [
         "45s",
