@@ -2,14 +2,19 @@
 
     .venv/bin/python -m bench.bench_loader [--events 1000000] [--repeat 2]
 
-1. `clickstream generate` writes a week of synthetic traffic (no invalid events, so the
-   loader and the baseline handle exactly the same lines) into a scratch lake.
-2. The raw/ lines are re-packed, in key order, into (a) 20 large and (b) 2,000 small gzip
-   objects — the same lines, only the object sizes differ.
+1. The generator's week of traffic for `--events` (`bench.lakes.ensure_lake`, made once
+   and cached under bench/results/lakes/).
+2. Its raw/ lines (invalid/ is left out, so the loader and the baseline handle exactly the
+   same lines) are re-packed, in key order, into (a) 20 large and (b) 2,000 small gzip
+   objects: the same lines, only the object sizes differ.
 3. Baseline: the decompressed lines as one CSV file, `psql \\copy` into `raw.events` of a
    fresh database, one stream. Then `run_load` into a fresh database for (a) and (b).
+   A diagnostic phase copies the same CSV into a twin table whose payload is `text`: the
+   difference to the baseline is what parsing JSON into jsonb costs the server.
 Each phase runs `--repeat` times on a fresh database; the best time counts. Ratios are
-loader events/s divided by the baseline's, both measured in this run on this machine.
+events/s divided by the baseline's, all measured in this run on this machine. The
+loader's own CPU time (this process, all threads) says how much of its wall time the
+client side needs.
 """
 
 from __future__ import annotations
@@ -19,10 +24,10 @@ import csv
 import gzip
 import io
 import os
+import resource
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -33,40 +38,19 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from bench.lakes import ensure_lake
 from loader.core import LoaderSettings, run_load
 from shared import db
 from shared.embedded_postgres import EmbeddedPostgres
 from shared.lake import object_key, open_lake
 
-ROOT = Path(__file__).resolve().parent.parent
-CLICKSTREAM = str(Path(sys.executable).parent / "clickstream")
+TEXT_TWIN = "bench_events_text"  # raw.events with a text payload: COPY without JSON parsing
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def generate(lake: Path, events: int) -> None:
-    subprocess.run(
-        [
-            CLICKSTREAM,
-            "generate",
-            "--lake",
-            str(lake),
-            "--events",
-            str(events),
-            "--days",
-            "7",
-            "--seed",
-            "7",
-            "--invalid-share",
-            "0",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
 
 
 def raw_lines(lake: Path) -> list[bytes]:
@@ -120,21 +104,38 @@ def drop_database(server: EmbeddedPostgres, url: str) -> None:
         conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
 
 
-def best_of(repeat: int, server: EmbeddedPostgres, phase: Callable[[str], None]) -> float:
+def best_of(
+    repeat: int, server: EmbeddedPostgres, phase: Callable[[str], None]
+) -> tuple[float, float]:
+    """(best wall seconds, this process's CPU seconds in that run)."""
     timings = []
     for _ in range(repeat):
         url = fresh_database(server)
+        cpu_before = process_cpu_seconds()
         started = time.perf_counter()
         phase(url)
-        timings.append(time.perf_counter() - started)
+        timings.append((time.perf_counter() - started, process_cpu_seconds() - cpu_before))
         drop_database(server, url)
     return min(timings)
 
 
-def psql_copy(psql: Path, csv_path: Path) -> Callable[[str], None]:
+def process_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def psql_copy(psql: Path, csv_path: Path, table: str = "raw.events") -> Callable[[str], None]:
     def phase(url: str) -> None:
+        if table == TEXT_TWIN:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL(
+                        "create table {} (like raw.events including all);"
+                        " alter table {} alter column payload type text"
+                    ).format(sql.Identifier(TEXT_TWIN), sql.Identifier(TEXT_TWIN))
+                )
         command = (
-            f"\\copy raw.events (object_key, line_no, load_id, payload) from '{csv_path}'"
+            f"\\copy {table} (object_key, line_no, load_id, payload) from '{csv_path}'"
             " with (format csv)"
         )
         subprocess.run(
@@ -162,12 +163,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
 
+    source = ensure_lake(args.events, 7)
     work = Path(tempfile.mkdtemp(prefix="bench-loader-"))
     server = EmbeddedPostgres(data_dir=work / "pgdata", port=free_port())
     try:
         server.start()
-        generate(work / "generated", args.events)
-        lines = raw_lines(work / "generated")
+        lines = raw_lines(source)
         large = repack(lines, 20, work / "large")
         repack(lines, 2000, work / "small")
         write_csv(large, work / "lines.csv")
@@ -176,9 +177,11 @@ def main() -> None:
 
         psql = server._bin_dir() / "psql"
         settings = LoaderSettings.from_env()
+        baseline_name = "psql \\copy, one stream (baseline)"
         results = {
-            "psql \\copy, one stream (baseline)": best_of(
-                args.repeat, server, psql_copy(psql, work / "lines.csv")
+            baseline_name: best_of(args.repeat, server, psql_copy(psql, work / "lines.csv")),
+            "psql \\copy into a text payload (no JSON parsing)": best_of(
+                args.repeat, server, psql_copy(psql, work / "lines.csv", TEXT_TWIN)
             ),
             "loader, 20 large objects (a)": best_of(
                 args.repeat, server, loader(work / "large", settings)
@@ -187,12 +190,20 @@ def main() -> None:
                 args.repeat, server, loader(work / "small", settings)
             ),
         }
-        baseline = len(lines) / results["psql \\copy, one stream (baseline)"]
+        baseline = len(lines) / results[baseline_name][0]
         out = io.StringIO()
-        out.write("| phase | seconds | events/s | vs baseline |\n|---|---:|---:|---:|\n")
-        for name, seconds in results.items():
+        out.write(
+            "| phase | seconds | events/s | MB/s | vs baseline | client CPU s |\n"
+            "|---|---:|---:|---:|---:|---:|\n"
+        )
+        for name, (seconds, cpu) in results.items():
             rate = len(lines) / seconds
-            out.write(f"| {name} | {seconds:.2f} | {rate:,.0f} | {rate / baseline:.2f}x |\n")
+            client = f"{cpu:.2f}" if name.startswith("loader") else "(psql)"
+            out.write(
+                f"| {name} | {seconds:.2f} | {rate:,.0f} | {total_bytes / seconds / 1e6:.1f}"
+                f" | {rate / baseline:.2f}x | {client} |\n"
+            )
+        print(f"source lake: {source}")
         print(f"loader settings: {settings}; cores: {os.cpu_count()}")
         print(out.getvalue())
     finally:

@@ -2,7 +2,7 @@
 
 The catalog is fixed (it does not depend on the seed), so product ids are stable across
 runs and the warehouse's `dim_product` keeps the same keys. Product lines with variants
-expand into ~240 products. Prices are in USD; a product is on sale (10 % off) in weeks
+expand into about 200 products. Prices are in USD; a product is on sale (10 % off) in weeks
 picked by a hash of its id, so `latest_price` moves over time.
 """
 
