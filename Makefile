@@ -44,8 +44,9 @@ test-python: install
 sdk: install
 	cd sdk && npm run build
 
+# `make bench` lists the benchmarks; `make bench BENCH=loader` runs one.
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) .clickstream target logs sdk/node_modules sdk/dist
