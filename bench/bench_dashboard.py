@@ -235,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     lake = ensure_lake(args.events, args.days)
     SERVER_DIR.mkdir(parents=True, exist_ok=True)
     server = EmbeddedPostgres(SERVER_DIR / "pgdata", free_port())
+    if server.is_running():  # left by an interrupted run, on a port we no longer know
+        server.stop()
     server.start()
     try:
         warehouse = built_warehouse(lake, server)
