@@ -32,8 +32,13 @@ lint-python: install
 	$(BIN)/ruff format --check .
 	$(BIN)/clickstream schema check
 
+# sqlfluff's dbt templater compiles the models against the warehouse: start it first.
 lint-sql: install
-	if [ -f dbt_project.yml ]; then $(BIN)/sqlfluff lint models; fi
+	if [ -f dbt_project.yml ]; then \
+		$(BIN)/clickstream db start >/dev/null && \
+		eval "$$($(BIN)/python -m transform env)" && \
+		$(BIN)/sqlfluff lint models; \
+	fi
 
 test-sdk: install
 	if [ -f sdk/package.json ]; then cd sdk && npm test; fi

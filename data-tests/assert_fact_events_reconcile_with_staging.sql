@@ -1,0 +1,41 @@
+-- Reconciliation: every distinct valid event id landed in staging is one fact_events row.
+-- Checked per session for the sessions the latest run wrote (all sessions with
+-- --vars '{test_all_rows: true}'); returns the sessions whose counts differ.
+
+with
+
+scope as (
+    select distinct session_id
+    from {{ ref('fact_events') }}
+    {% if not var('test_all_rows', false) %}
+        where processed_at = (select max(newest.processed_at) from {{ ref('fact_events') }} as newest)
+    {% endif %}
+),
+
+staged as (
+    select
+        session_id,
+        count(distinct event_id) as events
+    from {{ ref('stg_raw__events') }}
+    where
+        is_valid
+        and session_id in (select scope.session_id from scope)
+    group by session_id
+),
+
+facts as (
+    select
+        session_id,
+        count(*) as events
+    from {{ ref('fact_events') }}
+    where session_id in (select scope.session_id from scope)
+    group by session_id
+)
+
+select
+    coalesce(staged.session_id, facts.session_id) as session_id,
+    staged.events as distinct_events_in_staging,
+    facts.events as fact_events_rows
+from staged
+full outer join facts on staged.session_id = facts.session_id
+where coalesce(staged.events, 0) != coalesce(facts.events, 0)

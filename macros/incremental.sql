@@ -1,0 +1,123 @@
+{#- The incremental machinery (docs/warehouse.md, "Incremental strategy").
+
+    Every incremental model stamps the rows it (re)writes with `processed_at` = the start
+    of the dbt invocation. A model's watermark is the newest stamp in its own table: the
+    upstream rows stamped after it are the changes it has not absorbed yet, however many
+    runs ago they happened (a model that failed or was skipped catches up next time). -#}
+
+{% macro processed_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as timestamptz)
+{%- endmacro %}
+
+
+{#- The model's watermark as a literal, so that the planner sees `processed_at > <literal>`
+    and picks index scans of the few new rows instead of planning for a third of the table.
+    It is read when the model is compiled, before anything is written, so the model's select
+    and its incremental strategy see the same value. In unit tests `this` is a fixture:
+    there the watermark stays a subquery over it. -#}
+{% macro watermark(relation=none) -%}
+    {%- set relation = relation if relation is not none else this -%}
+    {%- set newest = "select coalesce(max(processed_at), '-infinity'::timestamptz) from " ~ relation -%}
+    {%- if execute and model.resource_type != 'unit_test' -%}
+        {%- set value = run_query(newest).columns[0].values()[0] -%}
+        cast('{{ value }}' as timestamptz)
+    {%- else -%}
+        ({{ newest }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The keys of the rows a model keyed by session, day or load hour must rewrite: those
+    the change log (int_sessions_touched) or the load tables mark as changed since the
+    model's watermark.
+      sessions      every session touched (new, late, duplicate rows; identity; channel)
+      days          every reporting day those sessions' events fall on, each followed by
+                    `following_days` more days (trailing windows such as WAU/MAU)
+      content_days  the same, leaving out sessions touched only by an identity change
+                    (marts without user counts do not change then)
+      hours         every load hour with new or rewritten rows (pipeline marts) -#}
+{% macro touched_keys(kind, following_days=0) -%}
+    {%- if kind == 'sessions' -%}
+        select change_log.session_id
+        from {{ ref('int_sessions_touched') }} as change_log
+        where change_log.processed_at > {{ watermark() }}
+    {%- elif kind in ['days', 'content_days'] -%}
+        select distinct change_log.date_day + following.day_offset as date_day
+        from {{ ref('int_sessions_touched') }} as change_log
+        cross join generate_series(0, {{ following_days }}) as following (day_offset)
+        where
+            change_log.processed_at > {{ watermark() }}
+            {%- if kind == 'content_days' %}
+                and not change_log.is_identity_only
+            {%- endif %}
+    {%- elif kind == 'hours' -%}
+        {%- set since = watermark() -%}
+        select {{ reporting_hour('manifest.loaded_at') }} as hour_at
+        from {{ ref('stg_raw__load_manifest') }} as manifest
+        where manifest.processed_at > {{ since }}
+        union
+        select {{ reporting_hour('staged.loaded_at') }} as hour_at
+        from {{ ref('stg_raw__events') }} as staged
+        where staged.processed_at > {{ since }}
+        union
+        select {{ reporting_hour('fact_events.loaded_at') }} as hour_at
+        from {{ ref('fact_events') }} as fact_events
+        where fact_events.processed_at > {{ since }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error(
+            "touched_keys: kind must be sessions, days, content_days or hours; got " ~ kind
+        ) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- incremental_strategy='replace_touched': delete every touched key (config touched_key,
+    touched_kind, touched_following_days), then insert the model's rows. Keys that no
+    longer produce a row (a session now flagged as a bot, a day left without human
+    traffic) are deleted and not re-inserted, exactly as a full refresh would leave them.
+    The delete runs before the insert in one transaction, when the table is still as the
+    model's select saw it, so both compute the same touched keys. -#}
+{% macro get_incremental_replace_touched_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set key = config.require('touched_key') -%}
+    delete from {{ target }}
+    where {{ key }} in (
+        {{ touched_keys(config.require('touched_kind'), config.get('touched_following_days', 0)) }}
+    );
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }}
+    from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+
+{#- Post-hook of the large tables: a table that was just created (first build or full
+    refresh) has no statistics yet; without them the planner's guesses make the next
+    models slow. Incremental runs leave statistics to autovacuum. -#}
+{% macro analyze_if_new() -%}
+    do $$
+    begin
+        if not exists (
+            select 1
+            from pg_stat_user_tables
+            where
+                relid = '{{ this }}'::regclass
+                and coalesce(last_analyze, last_autoanalyze) is not null
+        ) then
+            analyze {{ this }};
+        end if;
+    end
+    $$
+{%- endmacro %}
+
+
+{#- Post-hook of the change log: entries older than var('change_log_retention_days') have
+    been read by every model long ago. The newest entries stay whatever their age: they
+    are the change log's own watermark. -#}
+{% macro prune_change_log() -%}
+    delete from {{ this }}
+    where
+        processed_at < now() - interval '{{ var("change_log_retention_days") }} days'
+        and processed_at < (select max(newest.processed_at) from {{ this }} as newest)
+{%- endmacro %}

@@ -1,0 +1,119 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        indexes=[{'columns': ['processed_at']}],
+        post_hook="{{ prune_change_log() }}",
+    )
+}}
+
+{#- The change log that drives every model keyed by session or by day: one row per session,
+    reporting day and dbt invocation that touched the session, for every day its events
+    fall on (all copies, old and new, so a session that moves to another day clears the
+    old one).
+
+    A session is touched when a row of it lands (new, late or duplicate), when a session
+    of the same visitor that started before it is touched (it may inherit that session's
+    channel), or when its visitor's identity changes (then `is_identity_only` unless one
+    of the other reasons holds too: marts without user counts skip those). The first build
+    writes nothing: every downstream model builds in full then. -#}
+
+with
+
+changed_rows as (
+    select
+        session_id,
+        anonymous_id
+    from {{ ref('stg_raw__events') }}
+    where
+        is_valid
+        {% if is_incremental() %}
+            and processed_at > {{ watermark() }}
+        {% else %}
+            and false
+        {% endif %}
+),
+
+changed_identities as (
+    select anonymous_id
+    from {{ ref('int_identities_stitched') }}
+    where
+        {% if is_incremental() %}
+            changed_at > {{ watermark() }}
+        {% else %}
+            false
+        {% endif %}
+),
+
+changed_session_starts as (
+    select
+        staged.session_id,
+        min(staged.event_at) as earliest_event_at
+    from {{ ref('stg_raw__events') }} as staged
+    where
+        staged.is_valid
+        and staged.session_id in (select changed_rows.session_id from changed_rows)
+    group by staged.session_id
+),
+
+visitors_touched as (
+    select
+        changed_rows.anonymous_id,
+        min(changed_session_starts.earliest_event_at) as touched_from
+    from changed_rows
+    inner join changed_session_starts
+        on changed_rows.session_id = changed_session_starts.session_id
+    group by changed_rows.anonymous_id
+),
+
+content_sessions as (
+    select changed_rows.session_id
+    from changed_rows
+    union
+    select staged.session_id
+    from {{ ref('stg_raw__events') }} as staged
+    inner join visitors_touched
+        on
+            staged.anonymous_id = visitors_touched.anonymous_id
+            and staged.event_at >= visitors_touched.touched_from
+    where staged.is_valid
+),
+
+identity_sessions as (
+    select distinct staged.session_id
+    from {{ ref('stg_raw__events') }} as staged
+    inner join changed_identities
+        on staged.anonymous_id = changed_identities.anonymous_id
+    where staged.is_valid
+),
+
+touched_sessions as (
+    select
+        coalesce(content_sessions.session_id, identity_sessions.session_id) as session_id,
+        content_sessions.session_id is null as is_identity_only
+    from content_sessions
+    full outer join identity_sessions
+        on content_sessions.session_id = identity_sessions.session_id
+),
+
+touched_days as (
+    select distinct
+        staged.session_id,
+        {{ reporting_date('staged.event_at') }} as date_day
+    from {{ ref('stg_raw__events') }} as staged
+    where
+        staged.is_valid
+        and staged.session_id in (select touched_sessions.session_id from touched_sessions)
+),
+
+final as (
+    select
+        touched_sessions.session_id,
+        touched_days.date_day,
+        touched_sessions.is_identity_only,
+        {{ processed_at() }} as processed_at
+    from touched_sessions
+    inner join touched_days on touched_sessions.session_id = touched_days.session_id
+)
+
+select * from final
