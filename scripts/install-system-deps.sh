@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# System packages the tests need that pip and npm cannot provide: Debian's chromium for the
-# browser tests and shellcheck for the EC2 bootstrap script. Idempotent; needs root or sudo.
+# System packages the tests need that pip and npm cannot provide: make (the README's
+# commands), Debian's chromium for the browser tests and shellcheck for the EC2 bootstrap
+# script. Idempotent (installs only what is missing, after `apt-get update`); root or sudo.
 set -euo pipefail
 
-packages=(chromium shellcheck)
+packages=(make chromium shellcheck)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
