@@ -116,8 +116,20 @@ def conversion_with_intervals(segments: pd.DataFrame, column: str, title: str) -
 
 
 def revenue_by(frame: pd.DataFrame, column: str, title: str) -> go.Figure:
-    figure = go.Figure(go.Bar(x=frame[column], y=frame["revenue"], name="Revenue"))
-    return styled(figure, title)
+    """Horizontal bars, largest on top: long product names stay readable."""
+    figure = go.Figure(
+        go.Bar(
+            y=frame[column].astype(str),
+            x=frame["revenue"],
+            orientation="h",
+            name="Revenue",
+            hovertemplate="%{y}: %{x:,.2f}<extra></extra>",
+        )
+    )
+    styled(figure, title)
+    figure.update_layout(hovermode="closest")
+    figure.update_yaxes(autorange="reversed", tickfont={"size": 11})
+    return figure
 
 
 def sessions_by_channel_per_day(channel_daily: pd.DataFrame) -> go.Figure:
