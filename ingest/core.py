@@ -24,6 +24,7 @@ from ingest.config import IngestConfig
 from ingest.storage import (
     Destination,
     DurableStore,
+    GroupCommitWriter,
     StorageUnavailableError,
     open_dead_letter_queue,
     open_ingest_lake,
@@ -109,7 +110,7 @@ class IngestService:
     def from_config(cls, config: IngestConfig) -> IngestService:
         lake = open_ingest_lake(config.lake_url)
         dlq = open_dead_letter_queue(config.dlq_url, config.dlq_max_message_bytes)
-        return cls(config, DurableStore(lake, dlq))
+        return cls(config, DurableStore(GroupCommitWriter(lake), dlq))
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         response = self._route(request)
