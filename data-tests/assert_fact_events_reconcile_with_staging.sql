@@ -1,15 +1,13 @@
 -- Reconciliation: every distinct valid event id landed in staging is one fact_events row.
--- Checked per session for the sessions the latest run wrote (all sessions with
--- --vars '{test_all_rows: true}'); returns the sessions whose counts differ.
+-- Checked per session for the sessions the latest run wrote (macros/data_test_scope.sql);
+-- returns the sessions whose counts differ.
 
 with
 
 scope as (
     select distinct session_id
     from {{ ref('fact_events') }}
-    {% if not var('test_all_rows', false) %}
-        where processed_at = (select max(newest.processed_at) from {{ ref('fact_events') }} as newest)
-    {% endif %}
+    where {{ latest_run_rows(ref('fact_events')) }}
 ),
 
 staged as (

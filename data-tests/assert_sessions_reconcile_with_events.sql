@@ -1,6 +1,6 @@
 -- Reconciliation: a session's event_count is its in-window rows in fact_events, none of
 -- them flagged as a bot (fact_sessions holds human sessions only). Checked for the
--- sessions the latest run wrote (all with --vars '{test_all_rows: true}').
+-- sessions the latest run wrote (macros/data_test_scope.sql).
 
 with
 
@@ -9,9 +9,7 @@ sessions as (
         session_id,
         event_count
     from {{ ref('fact_sessions') }}
-    {% if not var('test_all_rows', false) %}
-        where processed_at = (select max(newest.processed_at) from {{ ref('fact_sessions') }} as newest)
-    {% endif %}
+    where {{ latest_run_rows(ref('fact_sessions')) }}
 ),
 
 event_counts as (

@@ -34,6 +34,7 @@ class NodeResult:
     unique_id: str
     status: str
     message: str
+    seconds: float  # the node's execution time
 
 
 def dbt_environment(url: str) -> dict[str, str]:
@@ -103,6 +104,7 @@ def read_results(results_file: Path) -> list[NodeResult]:
             unique_id=item["unique_id"],
             status=str(item["status"]).lower(),
             message=(item.get("message") or "").strip(),
+            seconds=float(item.get("execution_time") or 0.0),
         )
         for item in document.get("results", [])
     ]

@@ -15,8 +15,9 @@
     A session is touched when a row of it lands (new, late or duplicate), when a session
     of the same visitor that started before it is touched (it may inherit that session's
     channel), or when its visitor's identity changes (then `is_identity_only` unless one
-    of the other reasons holds too: marts without user counts skip those). The first build
-    writes nothing: every downstream model builds in full then. -#}
+    of the other reasons holds too: marts without user counts skip those). A full build
+    touches nothing (every downstream model builds in full then) and writes one marker row
+    instead, so that the next run starts from it rather than from the first row ever. -#}
 
 with
 
@@ -111,9 +112,19 @@ final as (
         touched_sessions.session_id,
         touched_days.date_day,
         touched_sessions.is_identity_only,
+        false as is_full_build,
         {{ processed_at() }} as processed_at
     from touched_sessions
     inner join touched_days on touched_sessions.session_id = touched_days.session_id
+    {% if not is_incremental() %}
+        union all
+        select
+            null as session_id,
+            null as date_day,
+            false as is_identity_only,
+            true as is_full_build,
+            {{ processed_at() }} as processed_at
+    {% endif %}
 )
 
 select * from final
