@@ -117,14 +117,8 @@ def split_periods(frame: pd.DataFrame, filters: Filters) -> tuple[pd.DataFrame, 
     return frame[in_range], frame[~in_range]
 
 
-def period_row(frame: pd.DataFrame, period: str) -> pd.Series | None:
-    rows = frame[frame["period"] == period]
-    return rows.iloc[0] if len(rows) else None
-
-
-def total(frame: pd.DataFrame | pd.Series | None, column: str) -> float:
-    if frame is None:
-        return 0
+def total(frame: pd.DataFrame | pd.Series, column: str) -> float:
+    """A frame's column summed, or a row's value (sums over no rows come back as 0)."""
     values = frame[column]
     return float(values.sum()) if isinstance(values, pd.Series) else float(values)
 
@@ -345,15 +339,25 @@ class ProductPage:
 
 
 TOP_AND_BOTTOM = 10
+PRODUCT_SUM_COLUMNS = [
+    "impressions",
+    "clicks",
+    "detail_views",
+    "detail_view_sessions",
+    "add_to_cart_sessions",
+    "purchases",
+    "units",
+    "revenue",
+]
 
 
 def load_product(reader: MartReader, filters: Filters, settings: DashboardSettings) -> ProductPage:
-    totals = queries.product_totals_by_period(reader, filters)
     products = product_rates(queries.product_performance(reader, filters), settings)
-    now, before = period_row(totals, "current"), period_row(totals, "previous")
+    now = products[PRODUCT_SUM_COLUMNS].sum()
+    before = queries.product_previous_totals(reader, filters).fillna(0).iloc[0]
     width = settings.max_interval_width
 
-    def share(row: pd.Series | None, successes: str, trials: str) -> Rate:
+    def share(row: pd.Series, successes: str, trials: str) -> Rate:
         return Rate(int(total(row, successes)), int(total(row, trials)))
 
     kpis = (
@@ -423,18 +427,8 @@ def product_rates(products: pd.DataFrame, settings: DashboardSettings) -> pd.Dat
 
 
 def category_performance(products: pd.DataFrame, settings: DashboardSettings) -> pd.DataFrame:
-    columns = [
-        "impressions",
-        "clicks",
-        "detail_views",
-        "detail_view_sessions",
-        "add_to_cart_sessions",
-        "purchases",
-        "units",
-        "revenue",
-    ]
     categories = (
-        products.groupby("category")[columns]
+        products.groupby("category")[PRODUCT_SUM_COLUMNS]
         .sum()
         .reset_index()
         .sort_values(["revenue", "category"], ascending=[False, True], ignore_index=True)
@@ -463,9 +457,10 @@ class AcquisitionPage:
 def load_acquisition(
     reader: MartReader, filters: Filters, settings: DashboardSettings
 ) -> AcquisitionPage:
-    totals = queries.acquisition_totals_by_period(reader, filters)
-    breakdowns = queries.acquisition_breakdowns(reader, filters)
-    now, before = period_row(totals, "current"), period_row(totals, "previous")
+    segments = queries.acquisition_segments(reader, filters)
+    previous = queries.acquisition_previous_totals(reader, filters).fillna(0)
+    now = segments[["sessions", "purchase_sessions", "revenue"]].sum()
+    before = previous.iloc[0]
     width = settings.max_interval_width
     kpis = (
         Kpi("sessions", "Sessions", "count", total(now, "sessions"), total(before, "sessions")),
@@ -494,26 +489,28 @@ def load_acquisition(
         ),
     )
 
-    def breakdown(name: str, columns: list[str]) -> pd.DataFrame:
-        rows = breakdowns[breakdowns["breakdown"] == name]
-        table = rows[[*columns, "sessions", "purchase_sessions", "revenue"]].reset_index(drop=True)
+    def breakdown(columns: list[str]) -> pd.DataFrame:
+        table = (
+            segments.groupby(columns, dropna=False)[["sessions", "purchase_sessions", "revenue"]]
+            .sum()
+            .reset_index()
+            .sort_values(["sessions", *columns], ascending=[False, *[True] * len(columns)])
+            .reset_index(drop=True)
+        )
         table = table.assign(
             session_share=table["sessions"] / max(total(now, "sessions"), 1),
             revenue_per_session=table["revenue"] / table["sessions"].where(table["sessions"] > 0),
         )
         return with_rate_columns(table, "purchase_sessions", "sessions", "conversion", width)
 
-    channel_daily = breakdowns[breakdowns["breakdown"] == "day_channel"]
     return AcquisitionPage(
         filters,
         kpis,
-        by_channel=breakdown("channel", ["channel"]),
-        by_source=breakdown("source_medium_campaign", ["source", "medium", "campaign"]),
-        by_device=breakdown("device", ["device_type"]),
-        by_country=breakdown("country", ["country"]),
-        channel_daily=channel_daily[["date_day", "channel", "sessions"]]
-        .sort_values(["date_day", "channel"])
-        .reset_index(drop=True),
+        by_channel=breakdown(["channel"]),
+        by_source=breakdown(["source", "medium", "campaign"]),
+        by_device=breakdown(["device_type"]),
+        by_country=breakdown(["country"]),
+        channel_daily=queries.acquisition_sessions_by_day_and_channel(reader, filters),
     )
 
 
