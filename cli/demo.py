@@ -28,6 +28,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from cli.run import describe_build
 from generator import GeneratorConfig, generate_to_lake
 from generator.config import today_utc
 from loader.core import LoadSummary, run_load
@@ -35,6 +36,7 @@ from shared import db
 from shared.embedded_postgres import EmbeddedPostgres
 from shared.lake import open_lake
 from shared.settings import ConfigError, default_lake, state_dir
+from transform.runner import TransformError, run_dbt, target_path
 
 DEMO_SEED = 42
 DEMO_DAYS = 7
@@ -205,14 +207,14 @@ def ensure_demo_lake(lake: str, events: int) -> dict[str, Any]:
 
 
 def build_warehouse() -> None:
-    # Imported here: the transform package pulls in dbt's environment only when needed.
-    from transform.runner import TransformError, run_dbt
-
+    """`dbt build`, then the docs site; dbt's own output is shown only when it fails."""
     try:
-        step("building the warehouse: dbt build")
-        run_dbt("build")
+        step("building the warehouse: dbt build (models, seeds and tests)")
+        started = time.monotonic()
+        results = run_dbt("build", echo=False)
+        print(f"    {describe_build(results, time.monotonic() - started)}", flush=True)
         step("generating the dbt docs site: dbt docs generate")
-        run_dbt("docs", "generate")
+        run_dbt("docs", "generate", echo=False)
     except TransformError as error:
         raise DemoError(f"the warehouse build failed:\n{error}") from error
 
@@ -337,8 +339,6 @@ def raise_keyboard_interrupt(signum: int, frame: object) -> None:
 
 
 def serve(endpoints: Endpoints, lake: str) -> None:
-    from transform.runner import target_path
-
     api = endpoints.url(endpoints.api, "/v1/events")
     storefront_origins = [
         f"http://{host}:{endpoints.storefront}" for host in ("127.0.0.1", "localhost")
