@@ -371,6 +371,35 @@ def test_depth_and_size_limits_are_inclusive(lake: Path) -> None:
     assert [result["reason"] for result in answer["results"]] == [None, "size"]
 
 
+def compact_size(event: dict) -> int:
+    """The limit's definition: bytes of the event as compact UTF-8 JSON (standard library)."""
+    return len(json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+# Floats whose shortest text differs between JSON writers (1e-05 or 0.00001, 1e+16 or 1e16).
+FLOATS = [1e-05, 1.5e-07, 1e16, 2.5e300, -1e-300, 123.25, 0.1]
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_the_size_limit_is_exact_for_events_full_of_floats(lake: Path, extra: int) -> None:
+    client = client_with(lake)
+    event = make_event(props={"floats": FLOATS * 20, "note": ""}, ecom={"price": 1e-05})
+    event["props"]["note"] = "n" * (32_768 - compact_size(event) + extra)
+    assert compact_size(event) == 32_768 + extra
+
+    [result] = json_body(client.post(batch(event)))["results"]
+
+    if extra:
+        assert (result["reason"], result["detail"]) == (
+            "size",
+            "event is 32769 bytes, over the 32768 limit",
+        )
+    else:
+        assert result["reason"] is None
+        [record] = records(lake, "raw")
+        assert record["props"]["floats"] == FLOATS * 20
+
+
 def test_a_lone_surrogate_refuses_only_its_event(client: Client, lake: Path) -> None:
     good = make_event()
     bad = make_event(page_title="PLACEHOLDER")
