@@ -1,6 +1,7 @@
 """Dashboard page latency over a warehouse built from generated traffic (issue 5).
 
     .venv/bin/python -m bench.bench_dashboard [--events 10000000] [--days 90] [--samples 40]
+    .venv/bin/python -m bench.bench_dashboard --database-url URL   # an already built warehouse
 
 1. `bench.lakes.ensure_lake` gives the generated lake (cached under bench/results/lakes/).
 2. The lake is loaded (`run_load`) into a database of its own on an embedded Postgres kept
@@ -70,12 +71,7 @@ FACT_SESSIONS_KPIS = sql.SQL(
 
 @dataclass(frozen=True)
 class Warehouse:
-    server: EmbeddedPostgres
-    name: str
-
-    @property
-    def admin_url(self) -> str:
-        return self.server.url(database=self.name)
+    admin_url: str
 
 
 def free_port() -> int:
@@ -94,17 +90,16 @@ def built_marker(name: str) -> Path:
 
 def built_warehouse(lake: Path, server: EmbeddedPostgres) -> Warehouse:
     """The database holding this lake loaded and built, made on first use."""
-    warehouse = Warehouse(server, database_name(lake))
-    if built_marker(warehouse.name).is_file():
-        print(f"reusing the built warehouse {warehouse.name}", flush=True)
+    name = database_name(lake)
+    warehouse = Warehouse(server.url(database=name))
+    if built_marker(name).is_file():
+        print(f"reusing the built warehouse {name}", flush=True)
         return warehouse
     with psycopg.connect(server.url(database="postgres"), autocommit=True) as conn:
         conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(
-                sql.Identifier(warehouse.name)
-            )
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
         )
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(warehouse.name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     db.bootstrap(warehouse.admin_url)
     started = time.monotonic()
     summary = run_load(
@@ -120,7 +115,7 @@ def built_warehouse(lake: Path, server: EmbeddedPostgres) -> Warehouse:
     print(f"dbt build in {time.monotonic() - started:.0f} s", flush=True)
     with psycopg.connect(warehouse.admin_url, autocommit=True) as conn:
         conn.execute("vacuum analyze")
-    built_marker(warehouse.name).write_text(f"{lake}\n")
+    built_marker(name).write_text(f"{lake}\n")
     return warehouse
 
 
@@ -222,44 +217,55 @@ def mart_sizes(warehouse: Warehouse) -> list[tuple[str, int]]:
         ).fetchall()
 
 
+def measure(warehouse: Warehouse, sample_count: int, seed: int) -> bool:
+    """Time every page over the warehouse and print the report; True when all met the goal."""
+    print(f"mart rows: {mart_sizes(warehouse)}", flush=True)
+    reader = MartReader(
+        db.with_user(warehouse.admin_url, db.ROLES["reader"].name, None),
+        ResultCache(ttl_seconds=3600),
+    )
+    settings = DashboardSettings()
+    first, last = queries.data_coverage(reader).iloc[0]
+    choices = queries.filter_choices(reader)
+    devices = choices[choices["kind"] == "device"]["value"].tolist()
+    channels = choices[choices["kind"] == "channel"]["value"].tolist()
+    rng = random.Random(seed)
+    samples = [random_filters(rng, first, last, devices, channels) for _ in range(sample_count)]
+    print(f"{sample_count} filter combinations over {first} .. {last}", flush=True)
+    measure_pages(reader, samples[:3], settings)  # untimed: warm Postgres' buffers
+    results = measure_pages(reader, samples, settings)
+    floor, from_facts = measure_baselines(reader, warehouse, samples)
+    reader.close()
+    return report(results, floor, from_facts)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--samples", type=int, default=40)
     parser.add_argument("--seed", type=int, default=7, help="for the filter combinations")
+    parser.add_argument(
+        "--database-url",
+        help="an administrator's URL of a warehouse already built (bootstrapped roles, marts):"
+        " measure it instead of loading and building a lake",
+    )
     args = parser.parse_args(argv)
     os.environ["DBT_TARGET_PATH"] = str(DBT_TARGET)
     print(f"load average at start: {os.getloadavg()}", flush=True)
-
-    lake = ensure_lake(args.events, args.days)
-    SERVER_DIR.mkdir(parents=True, exist_ok=True)
-    server = EmbeddedPostgres(SERVER_DIR / "pgdata", free_port())
-    if server.is_running():  # left by an interrupted run, on a port we no longer know
-        server.stop()
-    server.start()
-    try:
-        warehouse = built_warehouse(lake, server)
-        print(f"mart rows: {mart_sizes(warehouse)}", flush=True)
-        reader = MartReader(
-            db.with_user(warehouse.admin_url, db.ROLES["reader"].name, None),
-            ResultCache(ttl_seconds=3600),
-        )
-        settings = DashboardSettings()
-        first, last = queries.data_coverage(reader).iloc[0]
-        choices = queries.filter_choices(reader)
-        devices = choices[choices["kind"] == "device"]["value"].tolist()
-        channels = choices[choices["kind"] == "channel"]["value"].tolist()
-        rng = random.Random(args.seed)
-        samples = [random_filters(rng, first, last, devices, channels) for _ in range(args.samples)]
-        print(f"{args.samples} filter combinations over {first} .. {last}", flush=True)
-        measure_pages(reader, samples[:3], settings)  # untimed: warm Postgres' buffers
-        results = measure_pages(reader, samples, settings)
-        floor, from_facts = measure_baselines(reader, warehouse, samples)
-        reader.close()
-        all_met = report(results, floor, from_facts)
-    finally:
-        server.stop()
+    if args.database_url:
+        all_met = measure(Warehouse(args.database_url), args.samples, args.seed)
+    else:
+        lake = ensure_lake(args.events, args.days)
+        SERVER_DIR.mkdir(parents=True, exist_ok=True)
+        server = EmbeddedPostgres(SERVER_DIR / "pgdata", free_port())
+        if server.is_running():  # left by an interrupted run, on a port we no longer know
+            server.stop()
+        server.start()
+        try:
+            all_met = measure(built_warehouse(lake, server), args.samples, args.seed)
+        finally:
+            server.stop()
     print(f"\nload average at end: {os.getloadavg()}")
     return 0 if all_met else 1
 
