@@ -289,11 +289,13 @@ def acquisition_segments(reader: MartReader, filters: Filters) -> pd.DataFrame:
 
 
 def acquisition_sessions_by_day_and_channel(reader: MartReader, filters: Filters) -> pd.DataFrame:
-    """date_day, channel, sessions over the range."""
+    """date_day, channel, sessions over the range. Read from mart_engagement_daily: the same
+    sessions (fact_sessions by session day), kept per day × device × channel only, so a far
+    smaller table than mart_acquisition_daily's every source × campaign × country."""
     statement = sql.SQL(
         """
         select date_day, channel, sum(sessions)::bigint as sessions
-        from marts.mart_acquisition_daily
+        from marts.mart_engagement_daily
         where date_day between %(start)s and %(end)s {segment}
         group by date_day, channel
         order by date_day, channel
