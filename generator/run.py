@@ -13,7 +13,6 @@ from __future__ import annotations
 import heapq
 import multiprocessing
 import time
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from itertools import count, repeat
@@ -102,12 +101,6 @@ class Intake:
         record_events(
             summary, traffic, delivery, [event["event_type"] for event in result.lake_events]
         )
-
-
-def shard_sessions(plan: TrafficPlan, shard: int) -> Iterator[tuple[int, SessionSpec]]:
-    for hour in plan.shard_hours(shard):
-        for spec in plan.sessions_in_hour(hour):
-            yield hour, spec
 
 
 def run_shard(lake: Lake, config: GeneratorConfig, shard: int) -> GenerationSummary:
