@@ -71,6 +71,21 @@
 {%- endmacro %}
 
 
+{#- `column = any(array(query))`: Postgres takes the set as one small parameter and reads
+    the large table through its index on `column`. With `column in (query)` it plans a hash
+    join over a full scan as soon as the set holds a few thousand keys, and an hourly run
+    would cost as much as the history. -#}
+{% macro any_of(column, query) -%}
+    {{ column }} = any(array({{ query }}))
+{%- endmacro %}
+
+
+{#- The rows of a model's input whose `column` is a touched key (see touched_keys). -#}
+{% macro is_touched(column, kind, following_days=0) -%}
+    {{ any_of(column, touched_keys(kind, following_days)) }}
+{%- endmacro %}
+
+
 {#- incremental_strategy='replace_touched': delete every touched key (config touched_key,
     touched_kind, touched_following_days), then insert the model's rows. Keys that no
     longer produce a row (a session now flagged as a bot, a day left without human
@@ -82,9 +97,7 @@
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- set key = config.require('touched_key') -%}
     delete from {{ target }}
-    where {{ key }} in (
-        {{ touched_keys(config.require('touched_kind'), config.get('touched_following_days', 0)) }}
-    );
+    where {{ is_touched(key, config.require('touched_kind'), config.get('touched_following_days', 0)) }};
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }}

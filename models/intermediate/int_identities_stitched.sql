@@ -39,9 +39,10 @@ identified_events as (
     where
         distinct_events.user_id is not null
         {% if is_incremental() %}
-            and distinct_events.anonymous_id in (
-                select visitors_to_recompute.anonymous_id from visitors_to_recompute
-            )
+            and {{ any_of(
+                'distinct_events.anonymous_id',
+                'select visitors_to_recompute.anonymous_id from visitors_to_recompute'
+            ) }}
         {% endif %}
 ),
 

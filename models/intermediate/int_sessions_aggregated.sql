@@ -43,7 +43,7 @@ events as (
     where
         not is_out_of_window
         {% if is_incremental() %}
-            and session_id in ({{ touched_keys('sessions') }})
+            and {{ is_touched('session_id', 'sessions') }}
         {% endif %}
 ),
 
@@ -75,6 +75,9 @@ session_totals as (
         min(event_at) filter (
             where event_type = 'view' and product_id is not null
         ) as first_product_view_at,
+        array_agg(event_at) filter (where event_type = 'add_to_cart') as add_to_cart_times,
+        array_agg(event_at) filter (where event_type = 'checkout') as checkout_times,
+        array_agg(event_at) filter (where event_type = 'purchase') as purchase_times,
         count(distinct order_id) filter (where event_type = 'purchase') as orders,
         coalesce(
             sum(price * coalesce(qty, 1)) filter (where event_type = 'purchase'), 0
@@ -102,41 +105,32 @@ landings as (
     order by session_id asc, event_at asc, event_id asc
 ),
 
--- Funnel stages in order: each stage counts only at or after the previous one.
-first_add_to_cart as (
+-- Funnel stages in order: each stage counts only at or after the previous one's first
+-- event, found among the session's own (few) stage times.
+funnel_stages as (
     select
-        events.session_id,
-        min(events.event_at) as first_add_to_cart_at
-    from events
-    inner join session_totals on events.session_id = session_totals.session_id
-    where
-        events.event_type = 'add_to_cart'
-        and events.event_at >= session_totals.first_product_view_at
-    group by events.session_id
-),
-
-first_checkout as (
-    select
-        events.session_id,
-        min(events.event_at) as first_checkout_at
-    from events
-    inner join first_add_to_cart on events.session_id = first_add_to_cart.session_id
-    where
-        events.event_type = 'checkout'
-        and events.event_at >= first_add_to_cart.first_add_to_cart_at
-    group by events.session_id
-),
-
-first_purchase as (
-    select
-        events.session_id,
-        min(events.event_at) as first_purchase_at
-    from events
-    inner join first_checkout on events.session_id = first_checkout.session_id
-    where
-        events.event_type = 'purchase'
-        and events.event_at >= first_checkout.first_checkout_at
-    group by events.session_id
+        session_totals.session_id,
+        carts.first_add_to_cart_at,
+        checkouts.first_checkout_at,
+        purchases.first_purchase_at
+    from session_totals
+    cross join
+        lateral (
+            select min(times.event_at) as first_add_to_cart_at
+            from unnest(session_totals.add_to_cart_times) as times (event_at)
+            where times.event_at >= session_totals.first_product_view_at
+        ) as carts
+    cross join
+        lateral (
+            select min(times.event_at) as first_checkout_at
+            from unnest(session_totals.checkout_times) as times (event_at)
+            where times.event_at >= carts.first_add_to_cart_at
+        ) as checkouts
+    cross join lateral (
+        select min(times.event_at) as first_purchase_at
+        from unnest(session_totals.purchase_times) as times (event_at)
+        where times.event_at >= checkouts.first_checkout_at
+    ) as purchases
 ),
 
 -- Bot layer 1: the User-Agent. Rules are matched once per distinct User-Agent.
@@ -341,9 +335,9 @@ sessions_joined as (
         attributions.medium,
         attributions.campaign,
         session_totals.first_product_view_at is not null as reached_product_view,
-        first_add_to_cart.first_add_to_cart_at is not null as reached_add_to_cart,
-        first_checkout.first_checkout_at is not null as reached_checkout,
-        first_purchase.first_purchase_at is not null as reached_purchase,
+        funnel_stages.first_add_to_cart_at is not null as reached_add_to_cart,
+        funnel_stages.first_checkout_at is not null as reached_checkout,
+        funnel_stages.first_purchase_at is not null as reached_purchase,
         session_totals.orders,
         session_totals.revenue,
         {% if 'user_agent' in bot_rules_enabled %}
@@ -374,9 +368,7 @@ sessions_joined as (
     inner join attributions on session_totals.session_id = attributions.session_id
     inner join user_agent_flags on session_totals.session_id = user_agent_flags.session_id
     left join identities on landings.anonymous_id = identities.anonymous_id
-    left join first_add_to_cart on session_totals.session_id = first_add_to_cart.session_id
-    left join first_checkout on session_totals.session_id = first_checkout.session_id
-    left join first_purchase on session_totals.session_id = first_purchase.session_id
+    inner join funnel_stages on session_totals.session_id = funnel_stages.session_id
 ),
 
 final as (

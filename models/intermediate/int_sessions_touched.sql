@@ -53,7 +53,7 @@ changed_session_starts as (
     from {{ ref('stg_raw__events') }} as staged
     where
         staged.is_valid
-        and staged.session_id in (select changed_rows.session_id from changed_rows)
+        and {{ any_of('staged.session_id', 'select changed_rows.session_id from changed_rows') }}
     group by staged.session_id
 ),
 
@@ -67,25 +67,33 @@ visitors_touched as (
     group by changed_rows.anonymous_id
 ),
 
+-- Lateral lookups, one per visitor, through the (anonymous_id, event_at) index.
 content_sessions as (
     select changed_rows.session_id
     from changed_rows
     union
-    select staged.session_id
-    from {{ ref('stg_raw__events') }} as staged
-    inner join visitors_touched
-        on
+    select later.session_id
+    from visitors_touched
+    cross join lateral (
+        select staged.session_id
+        from {{ ref('stg_raw__events') }} as staged
+        where
             staged.anonymous_id = visitors_touched.anonymous_id
             and staged.event_at >= visitors_touched.touched_from
-    where staged.is_valid
+            and staged.is_valid
+    ) as later
 ),
 
 identity_sessions as (
-    select distinct staged.session_id
-    from {{ ref('stg_raw__events') }} as staged
-    inner join changed_identities
-        on staged.anonymous_id = changed_identities.anonymous_id
-    where staged.is_valid
+    select distinct visited.session_id
+    from changed_identities
+    cross join lateral (
+        select staged.session_id
+        from {{ ref('stg_raw__events') }} as staged
+        where
+            staged.anonymous_id = changed_identities.anonymous_id
+            and staged.is_valid
+    ) as visited
 ),
 
 touched_sessions as (
@@ -104,7 +112,9 @@ touched_days as (
     from {{ ref('stg_raw__events') }} as staged
     where
         staged.is_valid
-        and staged.session_id in (select touched_sessions.session_id from touched_sessions)
+        and {{ any_of(
+            'staged.session_id', 'select touched_sessions.session_id from touched_sessions'
+        ) }}
 ),
 
 final as (

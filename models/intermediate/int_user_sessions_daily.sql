@@ -29,7 +29,7 @@ events as (
     where
         not is_out_of_window
         {% if is_incremental() %}
-            and session_id in ({{ touched_keys('sessions') }})
+            and {{ is_touched('session_id', 'sessions') }}
         {% endif %}
 ),
 
@@ -39,7 +39,7 @@ human_sessions as (
     where
         not is_bot
         {% if is_incremental() %}
-            and session_id in ({{ touched_keys('sessions') }})
+            and {{ is_touched('session_id', 'sessions') }}
         {% endif %}
 ),
 

@@ -23,7 +23,7 @@ with
 events as (
     select * from {{ ref('int_events_distinct') }}
     {% if is_incremental() %}
-        where session_id in ({{ touched_keys('sessions') }})
+        where {{ is_touched('session_id', 'sessions') }}
     {% endif %}
 ),
 
@@ -33,7 +33,7 @@ sessions as (
         is_bot
     from {{ ref('int_sessions_aggregated') }}
     {% if is_incremental() %}
-        where session_id in ({{ touched_keys('sessions') }})
+        where {{ is_touched('session_id', 'sessions') }}
     {% endif %}
 ),
 

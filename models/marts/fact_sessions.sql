@@ -26,7 +26,7 @@ sessions as (
             and anonymous_id in (
                 select touched.anonymous_id
                 from {{ ref('int_sessions_aggregated') }} as touched
-                where touched.session_id in ({{ touched_keys('sessions') }})
+                where {{ is_touched('touched.session_id', 'sessions') }}
             )
         {% endif %}
 ),
@@ -102,6 +102,7 @@ final as (
         {{ processed_at() }} as processed_at
     from inherited
     {% if is_incremental() %}
+        -- A semi-join, not any_of: these rows are filtered, not looked up in an index.
         where session_id in ({{ touched_keys('sessions') }})
     {% endif %}
 )

@@ -20,7 +20,7 @@ with
         from {{ ref('fact_events') }}
         where
             event_type = 'add_to_cart'
-            and event_date in ({{ touched_keys('content_days') }})
+            and {{ is_touched('event_date', 'content_days') }}
     ),
 {% endif %}
 
@@ -32,45 +32,32 @@ cart_events as (
         and not is_bot
         and not is_out_of_window
         {% if is_incremental() %}
-            and session_id in (select carting_sessions.session_id from carting_sessions)
+            and {{ any_of(
+                'session_id', 'select carting_sessions.session_id from carting_sessions'
+            ) }}
         {% endif %}
 ),
 
+-- One pass per (session, product): the first add, the value added, the last purchase.
 carts as (
     select
         session_id,
         product_id,
-        min(event_at) as first_added_at,
-        sum(price * coalesce(qty, 1)) as added_value
+        min(event_at) filter (where event_type = 'add_to_cart') as first_added_at,
+        max(event_at) filter (where event_type = 'purchase') as last_purchased_at,
+        sum(price * coalesce(qty, 1)) filter (where event_type = 'add_to_cart') as added_value
     from cart_events
-    where event_type = 'add_to_cart'
     group by session_id, product_id
-),
-
-purchased_carts as (
-    select distinct
-        carts.session_id,
-        carts.product_id
-    from carts
-    inner join cart_events as purchases
-        on
-            carts.session_id = purchases.session_id
-            and carts.product_id = purchases.product_id
-            and carts.first_added_at <= purchases.event_at
-            and purchases.event_type = 'purchase'
 ),
 
 cart_outcomes as (
     select
-        {{ reporting_date('carts.first_added_at') }} as date_day,
-        carts.product_id,
-        purchased_carts.session_id is not null as is_purchased,
-        carts.added_value
+        {{ reporting_date('first_added_at') }} as date_day,
+        product_id,
+        coalesce(last_purchased_at >= first_added_at, false) as is_purchased,
+        added_value
     from carts
-    left join purchased_carts
-        on
-            carts.session_id = purchased_carts.session_id
-            and carts.product_id = purchased_carts.product_id
+    where first_added_at is not null
 ),
 
 final as (
@@ -84,7 +71,7 @@ final as (
         {{ processed_at() }} as processed_at
     from cart_outcomes
     {% if is_incremental() %}
-        where date_day in ({{ touched_keys('content_days') }})
+        where {{ is_touched('date_day', 'content_days') }}
     {% endif %}
     group by date_day, product_id
 )

@@ -16,7 +16,7 @@ with
 sessions as (
     select * from {{ ref('fact_sessions') }}
     {% if is_incremental() %}
-        where session_date in ({{ touched_keys('days') }})
+        where {{ is_touched('session_date', 'days') }}
     {% endif %}
 ),
 

@@ -19,7 +19,7 @@ product_events as (
         and not is_bot
         and not is_out_of_window
         {% if is_incremental() %}
-            and event_date in ({{ touched_keys('days') }})
+            and {{ is_touched('event_date', 'days') }}
         {% endif %}
 ),
 
@@ -28,7 +28,7 @@ products_seen as (
     where
         impressions > 0
         {% if is_incremental() %}
-            and date_day in ({{ touched_keys('days') }})
+            and {{ is_touched('date_day', 'days') }}
         {% endif %}
 ),
 

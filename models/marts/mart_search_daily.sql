@@ -21,7 +21,7 @@ searches as (
         and not is_bot
         and not is_out_of_window
         {% if is_incremental() %}
-            and event_date in ({{ touched_keys('content_days') }})
+            and {{ is_touched('event_date', 'content_days') }}
         {% endif %}
 ),
 
@@ -33,7 +33,7 @@ last_add_to_cart as (
     where
         event_type = 'add_to_cart'
         and not is_out_of_window
-        and session_id in (select searches.session_id from searches)
+        and {{ any_of('session_id', 'select searches.session_id from searches') }}
     group by session_id
 ),
 

@@ -60,7 +60,7 @@ sessions as (
         count(*) filter (where is_bounce) as bounced_sessions
     from {{ ref('fact_sessions') }}
     {% if is_incremental() %}
-        where session_date in (select target_days.date_day from target_days)
+        where {{ any_of('session_date', 'select target_days.date_day from target_days') }}
     {% endif %}
     group by session_date
 ),

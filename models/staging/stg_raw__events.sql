@@ -50,7 +50,7 @@ with
 source as (
     select * from {{ source('raw', 'events') }}
     {% if is_incremental() %}
-        where object_key in (select new_objects.object_key from new_objects)
+        where {{ any_of('object_key', 'select new_objects.object_key from new_objects') }}
     {% endif %}
 ),
 
@@ -161,11 +161,10 @@ windowed as (
         from {{ this }} as processed
         where
             processed.is_valid
-            and processed.event_id in (
-                select windowed.event_id
-                from windowed
-                where windowed.invalid_reason is null
-            )
+            and {{ any_of(
+                'processed.event_id',
+                'select windowed.event_id from windowed where windowed.invalid_reason is null'
+            ) }}
             and not exists (
                 select 1
                 from windowed
