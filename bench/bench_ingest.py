@@ -179,6 +179,9 @@ class LoadResult:
     p95_ms: float
     p99_ms: float
     max_ms: float
+    # CPU seconds the server's processes used per 202 (user + system, from /proc): unlike
+    # requests/s, it hardly depends on what else the machine is running.
+    server_cpu_ms_per_request: float | None = None
 
 
 async def run_load(port: int, connections: int, seconds: float, rate: float | None) -> LoadResult:
@@ -266,6 +269,30 @@ def wait_for_port(port: int, process: subprocess.Popen, name: str) -> None:
     raise RuntimeError(f"the {name} server did not listen on {port} within 30 s")
 
 
+def process_tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its descendants so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent pid, CPU seconds)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        # After the command name: state, ppid, ..., utime (12th), stime (13th).
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    children: dict[int, list[int]] = {}
+    for member, (parent, _) in stats.items():
+        children.setdefault(parent, []).append(member)
+    total, pending = 0.0, [pid]
+    while pending:
+        member = pending.pop()
+        total += stats.get(member, (0, 0.0))[1]
+        pending.extend(children.get(member, []))
+    return total
+
+
 def generate_load(port: int, args: argparse.Namespace, rate: float | None) -> LoadResult:
     command = [
         sys.executable,
@@ -320,7 +347,13 @@ def orchestrate(args: argparse.Namespace) -> int:
     try:
         for rate in (None, float(args.rate)):
             for name in ("bare", "ingest"):
-                results[name].append(generate_load(servers[name][0], args, rate))
+                port, process = servers[name]
+                cpu_before = process_tree_cpu_seconds(process.pid)
+                result = generate_load(port, args, rate)
+                cpu_used = process_tree_cpu_seconds(process.pid) - cpu_before
+                per_request = cpu_used * 1000 / max(result.accepted_total, 1)
+                result.server_cpu_ms_per_request = round(per_request, 3)
+                results[name].append(result)
     finally:
         for _, process in servers.values():
             process.terminate()
@@ -367,16 +400,23 @@ def report(
     )
     print(
         f"{'endpoint':<8} {'load shape':<18} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'p99 ms':>8} {'max ms':>8} {'errors':>7}"
+        f"{'p99 ms':>8} {'max ms':>8} {'errors':>7} {'CPU ms/req':>11}"
     )
     for name, runs in results.items():
         for run in runs:
             print(
                 f"{name:<8} {run.shape:<18} {run.rps:>8.1f} {run.p50_ms:>8.2f} "
-                f"{run.p95_ms:>8.2f} {run.p99_ms:>8.2f} {run.max_ms:>8.2f} {run.errors:>7}"
+                f"{run.p95_ms:>8.2f} {run.p99_ms:>8.2f} {run.max_ms:>8.2f} {run.errors:>7} "
+                f"{run.server_cpu_ms_per_request or 0:>11.3f}"
             )
     ratio = results["ingest"][0].rps / results["bare"][0].rps
-    print(f"ingest / bare sustained req/s: {ratio:.2f}")
+    cpu_ratio = (results["ingest"][0].server_cpu_ms_per_request or 0) / max(
+        results["bare"][0].server_cpu_ms_per_request or 0, 1e-9
+    )
+    print(
+        f"ingest / bare sustained req/s: {ratio:.2f}; "
+        f"server CPU per request, ingest / bare: {cpu_ratio:.2f}"
+    )
     print(
         f"202 answers: {acknowledged}; events in raw/: {stored} "
         f"(expected {acknowledged * EVENTS_PER_BATCH}) in {objects} objects "
@@ -395,6 +435,7 @@ def report(
                 "workers": args.workers,
                 "load_average_before_after": load,
                 "ratio_ingest_to_bare": round(ratio, 3),
+                "cpu_ratio_ingest_to_bare": round(cpu_ratio, 3),
                 "raw_objects": objects,
                 "raw_events": stored,
                 "acknowledged": acknowledged,
