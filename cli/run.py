@@ -10,7 +10,7 @@ from collections import Counter
 
 from cli.db import ensure_started
 from cli.load import add_lake_argument, load_once
-from transform.runner import NodeResult, run_dbt
+from transform.runner import NodeResult, log_path, run_dbt
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,9 +70,11 @@ def describe_build(results: list[NodeResult], seconds: float) -> str:
 
 
 def timed_build(arguments: list[str]) -> str:
+    """Run dbt quietly (its log has the detail; a failure names the failing nodes)."""
     ensure_started()
+    print(f"dbt {' '.join(arguments)} (log: {log_path() / 'dbt.log'})", flush=True)
     started = time.monotonic()
-    results = run_dbt(*arguments)
+    results = run_dbt(*arguments, echo=False)
     return describe_build(results, time.monotonic() - started)
 
 
@@ -85,9 +87,8 @@ def load_and_build(args: argparse.Namespace) -> int:
         f" {summary.rows_rejected} rejected, {summary.objects_failed} unreadable"
         f" in {summary.seconds:.1f} s"
     )
-    built = timed_build(build_arguments(args))
-    print(loaded)
-    print(built)
+    print(loaded, flush=True)
+    print(timed_build(build_arguments(args)))
     return 0
 
 

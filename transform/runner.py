@@ -1,6 +1,6 @@
 """`run_dbt`: one dbt command on the project, pointed at the warehouse as the transform role.
 
-dbt runs in a subprocess of this interpreter (`python -m dbt.cli.main`): its global state
+dbt runs in a subprocess of this interpreter (dbt's own entry point): its global state
 (flags, adapters, caches) starts clean every time, which matters when a test or a demo
 calls it repeatedly. `profiles.yml` reads the connection from the `DBT_PG_*` variables;
 `dbt_environment` derives them from a database URL, so `clickstream` and the tests reach
@@ -22,6 +22,7 @@ from shared import db
 from shared.settings import PROJECT_ROOT
 
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+NO_COLOURS = {"DBT_USE_COLORS": "false"}  # captured output goes into error messages
 OUTPUT_TAIL_LINES = 40
 
 
@@ -69,8 +70,8 @@ def run_dbt(*args: str, database_url: str | None = None, echo: bool = True) -> l
     url = database_url or db.component_url("transform")
     command = [
         sys.executable,
-        "-m",
-        "dbt.cli.main",
+        "-c",
+        "from dbt.cli.main import cli; cli()",
         *args,
         "--project-dir",
         str(PROJECT_ROOT),
@@ -82,7 +83,7 @@ def run_dbt(*args: str, database_url: str | None = None, echo: bool = True) -> l
     completed = subprocess.run(  # noqa: S603 - our interpreter and dbt, no shell
         command,
         cwd=PROJECT_ROOT,
-        env={**os.environ, **dbt_environment(url)},
+        env={**os.environ, **dbt_environment(url), **({} if echo else NO_COLOURS)},
         stdout=None if echo else subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

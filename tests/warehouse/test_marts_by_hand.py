@@ -42,6 +42,7 @@ from tests.warehouse.lake_events import (
     event_uuid,
     hashed,
 )
+from transform.runner import TransformError, dbt_environment, run_dbt
 
 D1, D2 = date(2025, 3, 10), date(2025, 3, 11)
 CUS_1 = hashed("cus_1")
@@ -413,3 +414,31 @@ def dashboard_columns(fixture_sql: str) -> dict[tuple[str, str], str]:
             name, data_type = item.strip().split(" ", 1)
             columns[(table, name)] = data_type.strip()
     return columns
+
+
+def test_a_failed_build_says_what_failed_and_where_the_log_is(built: Warehouse) -> None:
+    with pytest.raises(TransformError) as failure:
+        run_dbt(
+            "build",
+            "--vars",
+            "{reporting_timezone: Mars/Olympus}",
+            database_url=built.url("transform"),
+            echo=False,
+        )
+    message = str(failure.value)
+    assert "'Mars/Olympus' is not a time zone Postgres knows" in message
+    assert "full log:" in message
+    assert message.rstrip().endswith("dbt.log")
+
+
+def test_dbt_environment_reaches_the_database_of_a_url() -> None:
+    assert dbt_environment(
+        "postgresql://analyst:s%40cret@db.example:6543/shop?sslmode=require"
+    ) == {
+        "DBT_PG_HOST": "db.example",
+        "DBT_PG_PORT": "6543",
+        "DBT_PG_USER": "analyst",
+        "DBT_ENV_SECRET_PG_PASSWORD": "s@cret",
+        "DBT_PG_DBNAME": "shop",
+        "DBT_PG_SSLMODE": "require",
+    }
