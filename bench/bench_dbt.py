@@ -165,8 +165,9 @@ def main() -> int:
     parser.add_argument("--only", choices=sorted(HISTORIES), help="run one history only")
     args = parser.parse_args()
     names = [args.only] if args.only else ["5m", "10m"]
-    # dbt's target folder of its own: a demo or an analyst may be running dbt meanwhile.
+    # dbt's target and log folders of its own: a demo or an analyst may run dbt meanwhile.
     os.environ["DBT_TARGET_PATH"] = str(LAKES_DIR.parent / "dbt-target")
+    os.environ["DBT_LOG_PATH"] = str(LAKES_DIR.parent / "dbt-logs")
     results = {
         name: scenario(name, *HISTORIES[name], args.batch_lines, full_refresh=name == "5m")
         for name in names

@@ -105,10 +105,13 @@
 {%- endmacro %}
 
 
-{#- Post-hook of the large tables: a table that was just created (first build or full
-    refresh) has no statistics yet; without them the planner's guesses make the next
-    models slow. Incremental runs leave statistics to autovacuum. -#}
-{% macro analyze_if_new() -%}
+{#- Post-hook of the large tables. A table just created (first build, full refresh) has no
+    statistics: analyze it all. After an incremental run, `watermark_columns` are analyzed
+    again from a small sample: the models downstream select `processed_at > watermark`
+    in this same run, and with last run's statistics the planner would take the rows just
+    written for a handful and pick nested loops over them. Other columns are left to
+    autovacuum. -#}
+{% macro refresh_statistics(watermark_columns=[]) -%}
     do $$
     begin
         if not exists (
@@ -119,6 +122,11 @@
                 and coalesce(last_analyze, last_autoanalyze) is not null
         ) then
             analyze {{ this }};
+        {%- if watermark_columns %}
+        else
+            perform set_config('default_statistics_target', '10', true);
+            analyze {{ this }} ({{ watermark_columns | join(', ') }});
+        {%- endif %}
         end if;
     end
     $$

@@ -8,6 +8,7 @@
             {'columns': ['changed_at']},
             {'columns': ['processed_at']},
         ],
+        post_hook="{{ refresh_statistics(['changed_at', 'processed_at']) }}",
     )
 }}
 

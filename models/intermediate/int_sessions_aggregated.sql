@@ -9,7 +9,7 @@
             {'columns': ['anonymous_id', 'session_start_at']},
             {'columns': ['processed_at']},
         ],
-        post_hook="{{ analyze_if_new() }}",
+        post_hook="{{ refresh_statistics() }}",
     )
 }}
 

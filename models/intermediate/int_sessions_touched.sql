@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         indexes=[{'columns': ['processed_at']}],
-        post_hook="{{ prune_change_log() }}",
+        post_hook=["{{ prune_change_log() }}", "analyze {{ this }}"],
     )
 }}
 
@@ -46,25 +46,16 @@ changed_identities as (
         {% endif %}
 ),
 
-changed_session_starts as (
+-- Each visitor's earliest event in a changed session: the sessions after it may inherit.
+visitors_touched as (
     select
-        staged.session_id,
-        min(staged.event_at) as earliest_event_at
+        staged.anonymous_id,
+        min(staged.event_at) as touched_from
     from {{ ref('stg_raw__events') }} as staged
     where
         staged.is_valid
         and {{ any_of('staged.session_id', 'select changed_rows.session_id from changed_rows') }}
-    group by staged.session_id
-),
-
-visitors_touched as (
-    select
-        changed_rows.anonymous_id,
-        min(changed_session_starts.earliest_event_at) as touched_from
-    from changed_rows
-    inner join changed_session_starts
-        on changed_rows.session_id = changed_session_starts.session_id
-    group by changed_rows.anonymous_id
+    group by staged.anonymous_id
 ),
 
 -- Lateral lookups, one per visitor, through the (anonymous_id, event_at) index.

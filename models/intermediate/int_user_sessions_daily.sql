@@ -9,7 +9,7 @@
             {'columns': ['date_day', 'user_key']},
             {'columns': ['processed_at']},
         ],
-        post_hook="{{ analyze_if_new() }}",
+        post_hook="{{ refresh_statistics() }}",
     )
 }}
 

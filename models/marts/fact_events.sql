@@ -10,7 +10,7 @@
             {'columns': ['processed_at']},
             {'columns': ['is_bot', 'loaded_at']},
         ],
-        post_hook="{{ analyze_if_new() }}",
+        post_hook="{{ refresh_statistics(['processed_at']) }}",
     )
 }}
 

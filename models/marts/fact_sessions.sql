@@ -8,7 +8,7 @@
             {'columns': ['session_date']},
             {'columns': ['processed_at']},
         ],
-        post_hook="{{ analyze_if_new() }}",
+        post_hook="{{ refresh_statistics() }}",
     )
 }}
 

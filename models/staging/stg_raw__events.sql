@@ -12,7 +12,7 @@
             {'columns': ['processed_at']},
             {'columns': ['is_valid', 'is_duplicate', 'loaded_at']},
         ],
-        post_hook="{{ analyze_if_new() }}",
+        post_hook="{{ refresh_statistics(['processed_at']) }}",
     )
 }}
 

@@ -8,6 +8,7 @@
             {'columns': ['processed_at']},
             {'columns': ['loaded_at']},
         ],
+        post_hook="{{ refresh_statistics(['processed_at']) }}",
     )
 }}
 

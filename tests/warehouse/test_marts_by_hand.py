@@ -25,11 +25,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 from psycopg import sql
 
 from loader.core import run_load
 from shared.lake import open_lake
-from tests.conftest import Warehouse
+from tests.conftest import PROJECT_ROOT, Warehouse
 from tests.warehouse.conftest import build
 from tests.warehouse.lake_events import (
     CHROME_DESKTOP,
@@ -442,3 +443,36 @@ def test_dbt_environment_reaches_the_database_of_a_url() -> None:
         "DBT_PG_DBNAME": "shop",
         "DBT_PG_SSLMODE": "require",
     }
+
+
+def documented_columns() -> dict[str, dict[str, str]]:
+    """relation name → {column: description} from the project's YAML files."""
+    documented: dict[str, dict[str, str]] = {}
+    for path in [
+        *(PROJECT_ROOT / "models").rglob("*.yml"),
+        *(PROJECT_ROOT / "seeds").glob("*.yml"),
+    ]:
+        document = yaml.safe_load(path.read_text()) or {}
+        for node in [*document.get("models", []), *document.get("seeds", [])]:
+            columns = {
+                item["name"]: item.get("description", "") for item in node.get("columns", [])
+            }
+            documented[node["name"]] = {"": node.get("description", ""), **columns}
+    return documented
+
+
+def test_every_model_and_column_built_is_described(built: Warehouse) -> None:
+    documented = documented_columns()
+    built_columns = built.query(
+        "select table_name, column_name from information_schema.columns"
+        " where table_schema in ('reference', 'staging', 'intermediate', 'marts')"
+        " and table_name != 'dbt_invocations'"
+    )
+    undescribed = [
+        f"{table}.{column}"
+        for table, column in built_columns
+        if not documented.get(table, {}).get(column, "").strip()
+        or not documented[table][""].strip()
+    ]
+    assert undescribed == []
+    assert len({table for table, _ in built_columns}) == 29  # 26 models and 3 seeds
