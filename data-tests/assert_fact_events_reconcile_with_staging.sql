@@ -17,7 +17,7 @@ staged as (
     from {{ ref('stg_raw__events') }}
     where
         is_valid
-        and session_id in (select scope.session_id from scope)
+        and {{ any_of('session_id', 'select scope.session_id from scope') }}
     group by session_id
 ),
 
@@ -26,7 +26,7 @@ facts as (
         session_id,
         count(*) as events
     from {{ ref('fact_events') }}
-    where session_id in (select scope.session_id from scope)
+    where {{ any_of('session_id', 'select scope.session_id from scope') }}
     group by session_id
 )
 

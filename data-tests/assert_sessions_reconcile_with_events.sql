@@ -18,7 +18,7 @@ event_counts as (
         count(*) filter (where not is_out_of_window) as events,
         count(*) filter (where is_bot) as bot_events
     from {{ ref('fact_events') }}
-    where session_id in (select sessions.session_id from sessions)
+    where {{ any_of('session_id', 'select sessions.session_id from sessions') }}
     group by session_id
 )
 

@@ -48,61 +48,65 @@
 {%- endmacro %}
 
 
-{#- Distinct users active on a day or in the `window_days` - 1 days before it, for each
-    day of `days_relation` (a relation with date_day), from `user_days_relation` (distinct
-    user_key, date_day). Each active day keeps its user counted for `window_days` days;
-    a user's overlapping stretches merge into runs, each run adds 1 on its first day and
-    removes it the day after it ends, and a running sum gives the count: one pass over
-    the user-days whatever the window, instead of one distinct count per day. -#}
+{#- Distinct users active on a day or in the days before it, for each window of
+    `window_days` (e.g. [7, 30]) and each day of `days_relation` (a relation with date_day),
+    from `user_days_relation` (distinct user_key, date_day); columns active_<n>_days. Each
+    active day keeps its user counted for n days; a user's overlapping stretches merge
+    into runs, each run adds 1 on its first day and removes it the day after it ends, and a
+    running sum gives the count: one pass over the user-days for all windows, instead of
+    one distinct count per day and window. -#}
 {% macro trailing_active_users(user_days_relation, days_relation, window_days) -%}
     with
 
-    run_starts as (
+    previous_days as (
         select
             user_key,
             date_day,
-            case
-                when
-                    lag(date_day) over (partition by user_key order by date_day)
-                    >= date_day - {{ window_days }}
-                    then 0
-                else 1
-            end as starts_run
+            lag(date_day) over (partition by user_key order by date_day) as previous_day
         from {{ user_days_relation }}
     ),
 
     numbered as (
         select
             user_key,
-            date_day,
-            sum(starts_run) over (
-                partition by user_key
-                order by date_day
-                rows between unbounded preceding and current row
-            ) as run_number
-        from run_starts
-    ),
-
-    runs as (
-        select
-            min(date_day) as run_start,
-            max(date_day) + {{ window_days }} as run_end_exclusive
-        from numbered
-        group by user_key, run_number
+            date_day
+            {%- for window in window_days %},
+            sum(
+                case when previous_day >= date_day - {{ window }} then 0 else 1 end
+            ) over user_days as run_{{ window }}
+            {%- endfor %}
+        from previous_days
+        window user_days as (
+            partition by user_key
+            order by date_day
+            rows between unbounded preceding and current row
+        )
     ),
 
     changes as (
-        select
-            run_start as date_day,
-            1 as change
-        from runs
+        {%- for window in window_days %}
+            {%- if not loop.first %}
+                union all
+            {%- endif %}
+            select
+                {{ window }} as window_days,
+                bounds.date_day,
+                bounds.change
+            from (
+                select
+                    user_key,
+                    min(date_day) as run_start,
+                    max(date_day) + {{ window }} as run_end_exclusive
+                from numbered
+                group by user_key, run_{{ window }}
+            ) as runs
+            cross join lateral (
+                values (runs.run_start, 1), (runs.run_end_exclusive, -1)
+            ) as bounds (date_day, change)
+        {%- endfor %}
         union all
         select
-            run_end_exclusive as date_day,
-            -1 as change
-        from runs
-        union all
-        select
+            null as window_days,
             date_day,
             0 as change
         from {{ days_relation }}
@@ -110,15 +114,21 @@
 
     running as (
         select
-            date_day,
-            sum(sum(change)) over (order by date_day) as active_users
+            date_day
+            {%- for window in window_days %},
+            sum(sum(change) filter (where window_days = {{ window }})) over (
+                order by date_day
+            ) as active_{{ window }}_days
+            {%- endfor %}
         from changes
         group by date_day
     )
 
     select
-        running.date_day,
-        cast(running.active_users as bigint) as active_users
+        running.date_day
+        {%- for window in window_days %},
+        cast(running.active_{{ window }}_days as bigint) as active_{{ window }}_days
+        {%- endfor %}
     from running
     where running.date_day in (select days.date_day from {{ days_relation }} as days)
 {%- endmacro %}

@@ -19,9 +19,7 @@ new_rows as (
     from {{ ref('stg_raw__events') }}
     where
         is_valid
-        {% if is_incremental() %}
-            and processed_at > {{ watermark() }}
-        {% endif %}
+        and {{ in_incremental_runs('processed_at > ' ~ watermark()) }}
 ),
 
 {% if is_incremental() %}

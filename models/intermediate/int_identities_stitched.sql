@@ -16,7 +16,8 @@
     user_id seen on it (by event time, then event id). Incremental runs recompute the
     visitors with newly landed identified rows from all their identified events;
     `changed_at` moves only when a visitor's user_id changes, and the change log then
-    reprocesses every session of that visitor. -#}
+    reprocesses every session of that visitor; `previous_user_id` is the user_id before that
+    change (null when the visitor was anonymous until then). -#}
 
 with
 
@@ -39,12 +40,10 @@ identified_events as (
     from {{ ref('int_events_distinct') }} as distinct_events
     where
         distinct_events.user_id is not null
-        {% if is_incremental() %}
-            and {{ any_of(
-                'distinct_events.anonymous_id',
-                'select visitors_to_recompute.anonymous_id from visitors_to_recompute'
-            ) }}
-        {% endif %}
+        and {{ in_incremental_runs(any_of(
+            'distinct_events.anonymous_id',
+            'select visitors_to_recompute.anonymous_id from visitors_to_recompute'
+        )) }}
 ),
 
 first_identities as (
@@ -68,8 +67,13 @@ final as (
                 when previous.user_id = first_identities.user_id then previous.changed_at
                 else {{ processed_at() }}
             end as changed_at,
+            case
+                when previous.user_id = first_identities.user_id then previous.previous_user_id
+                else previous.user_id
+            end as previous_user_id,
         {% else %}
             {{ processed_at() }} as changed_at,
+            cast(null as text) as previous_user_id,
         {% endif %}
         {{ processed_at() }} as processed_at
     from first_identities

@@ -11,6 +11,10 @@
     )
 }}
 
+{%- set listing_sessions -%}
+    select distinct events.session_id from events where events.listed_product_ids is not null
+{%- endset -%}
+
 {#- One row per product per reporting day it appeared in a distinct, in-window event: as
     the event's product (any traffic, so every product of fact_events is known) or in a
     listing's `props.items` (impressions, counted for human traffic only). Incremental
@@ -65,6 +69,10 @@ sessions as (
         session_id,
         is_bot
     from {{ ref('int_sessions_aggregated') }}
+    {% if is_incremental() %}
+        -- Only the sessions of the listing views read above, through the index.
+        where {{ any_of('session_id', listing_sessions) }}
+    {% endif %}
 ),
 
 -- The product an event is about (any traffic): when it was seen, and its latest attributes.

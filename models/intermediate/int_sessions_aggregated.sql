@@ -42,9 +42,7 @@ events as (
     from {{ ref('int_events_distinct') }}
     where
         not is_out_of_window
-        {% if is_incremental() %}
-            and {{ is_touched('session_id', 'sessions') }}
-        {% endif %}
+        and {{ in_incremental_runs(is_touched('session_id', 'sessions')) }}
 ),
 
 identities as (

@@ -15,7 +15,9 @@
     A session is touched when a row of it lands (new, late or duplicate), when a session
     of the same visitor that started before it is touched (it may inherit that session's
     channel), or when its visitor's identity changes (then `is_identity_only` unless one
-    of the other reasons holds too: marts without user counts skip those). A full build
+    of the other reasons holds too: marts without user counts skip those). The marts with
+    user counts skip the days of an identity change that cannot merge two users (a first
+    sign-in on the user's only device: `changes_user_counts` false). A full build
     touches nothing (every downstream model builds in full then) and writes one marker row
     instead, so that the next run starts from it rather than from the first row ever. -#}
 
@@ -36,7 +38,10 @@ changed_rows as (
 ),
 
 changed_identities as (
-    select anonymous_id
+    select
+        anonymous_id,
+        user_id,
+        previous_user_id
     from {{ ref('int_identities_stitched') }}
     where
         {% if is_incremental() %}
@@ -44,6 +49,21 @@ changed_identities as (
         {% else %}
             false
         {% endif %}
+),
+
+-- A first sign-in of a visitor whose user has no other device renames one key to
+-- another: no user count changes. Any other identity change may merge two users.
+identity_changes as (
+    select
+        changed_identities.anonymous_id,
+        changed_identities.previous_user_id is not null or exists (
+            select 1
+            from {{ ref('int_user_devices') }} as devices
+            where
+                devices.user_id = changed_identities.user_id
+                and devices.anonymous_id != changed_identities.anonymous_id
+        ) as may_merge_users
+    from changed_identities
 ),
 
 -- Each visitor's earliest event in a changed session: the sessions after it may inherit.
@@ -76,21 +96,27 @@ content_sessions as (
 ),
 
 identity_sessions as (
-    select distinct visited.session_id
-    from changed_identities
-    cross join lateral (
-        select staged.session_id
-        from {{ ref('stg_raw__events') }} as staged
-        where
-            staged.anonymous_id = changed_identities.anonymous_id
-            and staged.is_valid
-    ) as visited
+    select
+        visited.session_id,
+        bool_or(identity_changes.may_merge_users) as may_merge_users
+    from identity_changes
+    cross join
+        lateral (
+            select staged.session_id
+            from {{ ref('stg_raw__events') }} as staged
+            where
+                staged.anonymous_id = identity_changes.anonymous_id
+                and staged.is_valid
+        ) as visited
+    group by visited.session_id
 ),
 
 touched_sessions as (
     select
         coalesce(content_sessions.session_id, identity_sessions.session_id) as session_id,
-        content_sessions.session_id is null as is_identity_only
+        content_sessions.session_id is null as is_identity_only,
+        content_sessions.session_id is not null
+        or identity_sessions.may_merge_users as changes_user_counts
     from content_sessions
     full outer join identity_sessions
         on content_sessions.session_id = identity_sessions.session_id
@@ -113,6 +139,7 @@ final as (
         touched_sessions.session_id,
         touched_days.date_day,
         touched_sessions.is_identity_only,
+        touched_sessions.changes_user_counts,
         false as is_full_build,
         {{ processed_at() }} as processed_at
     from touched_sessions
@@ -123,6 +150,7 @@ final as (
             null as session_id,
             null as date_day,
             false as is_identity_only,
+            false as changes_user_counts,
             true as is_full_build,
             {{ processed_at() }} as processed_at
     {% endif %}

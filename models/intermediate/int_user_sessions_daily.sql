@@ -28,9 +28,7 @@ events as (
     from {{ ref('int_events_distinct') }}
     where
         not is_out_of_window
-        {% if is_incremental() %}
-            and {{ is_touched('session_id', 'sessions') }}
-        {% endif %}
+        and {{ in_incremental_runs(is_touched('session_id', 'sessions')) }}
 ),
 
 human_sessions as (
@@ -38,9 +36,7 @@ human_sessions as (
     from {{ ref('int_sessions_aggregated') }}
     where
         not is_bot
-        {% if is_incremental() %}
-            and {{ is_touched('session_id', 'sessions') }}
-        {% endif %}
+        and {{ in_incremental_runs(is_touched('session_id', 'sessions')) }}
 ),
 
 identities as (

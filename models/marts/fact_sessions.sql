@@ -18,17 +18,22 @@
 
 with
 
+{% if is_incremental() %}
+    touched_visitors as (
+        select distinct touched.anonymous_id
+        from {{ ref('int_sessions_aggregated') }} as touched
+        where {{ is_touched('touched.session_id', 'sessions') }}
+    ),
+{% endif %}
+
+-- Every human session of the touched sessions' visitors: the inheritance window needs them.
 sessions as (
     select * from {{ ref('int_sessions_aggregated') }}
     where
         not is_bot
-        {% if is_incremental() %}
-            and anonymous_id in (
-                select touched.anonymous_id
-                from {{ ref('int_sessions_aggregated') }} as touched
-                where {{ is_touched('touched.session_id', 'sessions') }}
-            )
-        {% endif %}
+        and {{ in_incremental_runs(any_of(
+            'anonymous_id', 'select touched_visitors.anonymous_id from touched_visitors'
+        )) }}
 ),
 
 attribution_groups as (

@@ -31,11 +31,9 @@ cart_events as (
         and product_id is not null
         and not is_bot
         and not is_out_of_window
-        {% if is_incremental() %}
-            and {{ any_of(
-                'session_id', 'select carting_sessions.session_id from carting_sessions'
-            ) }}
-        {% endif %}
+        and {{ in_incremental_runs(any_of(
+            'session_id', 'select carting_sessions.session_id from carting_sessions'
+        )) }}
 ),
 
 -- One pass per (session, product): the first add, the value added, the last purchase.

@@ -18,18 +18,14 @@ product_events as (
         product_id is not null
         and not is_bot
         and not is_out_of_window
-        {% if is_incremental() %}
-            and {{ is_touched('event_date', 'days') }}
-        {% endif %}
+        and {{ in_incremental_runs(is_touched('event_date', 'days')) }}
 ),
 
 products_seen as (
     select * from {{ ref('int_products_seen_daily') }}
     where
         impressions > 0
-        {% if is_incremental() %}
-            and {{ is_touched('date_day', 'days') }}
-        {% endif %}
+        and {{ in_incremental_runs(is_touched('date_day', 'days')) }}
 ),
 
 event_counts as (

@@ -20,9 +20,7 @@ searches as (
         and search_query is not null
         and not is_bot
         and not is_out_of_window
-        {% if is_incremental() %}
-            and {{ is_touched('event_date', 'content_days') }}
-        {% endif %}
+        and {{ in_incremental_runs(is_touched('event_date', 'content_days')) }}
 ),
 
 last_add_to_cart as (

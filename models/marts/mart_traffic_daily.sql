@@ -43,12 +43,8 @@ daily_users as (
     {% endif %}
 ),
 
-weekly_users as (
-    {{ trailing_active_users('user_days', 'daily_users', 7) }}
-),
-
-monthly_users as (
-    {{ trailing_active_users('user_days', 'daily_users', 30) }}
+active_users as (
+    {{ trailing_active_users('user_days', 'daily_users', [7, 30]) }}
 ),
 
 sessions as (
@@ -69,8 +65,8 @@ final as (
     select
         daily_users.date_day,
         daily_users.dau,
-        weekly_users.active_users as wau,
-        monthly_users.active_users as mau,
+        active_users.active_7_days as wau,
+        active_users.active_30_days as mau,
         coalesce(sessions.sessions, 0) as sessions,
         coalesce(sessions.page_views, 0) as page_views,
         cast(sessions.page_views as double precision)
@@ -83,8 +79,7 @@ final as (
         / nullif(sessions.sessions, 0) as bounce_rate,
         {{ processed_at() }} as processed_at
     from daily_users
-    inner join weekly_users on daily_users.date_day = weekly_users.date_day
-    inner join monthly_users on daily_users.date_day = monthly_users.date_day
+    inner join active_users on daily_users.date_day = active_users.date_day
     left join sessions on daily_users.date_day = sessions.date_day
 )
 

@@ -211,7 +211,7 @@ def test_a_run_without_new_data_changes_nothing(
 ) -> None:
     printed = builds["clickstream run"]
     assert "loaded 0 objects: 0 rows" in printed
-    assert "dbt build: 26 models, 3 seeds" in printed
+    assert "dbt build: 27 models, 3 seeds" in printed
     assert builds["no new data"] == builds["batch 3"]
 
 
