@@ -1,6 +1,7 @@
 """dbt incremental build: an hourly 50k-event batch over 5M and 10M events of history (issue 3).
 
     .venv/bin/python -m bench.bench_dbt [--batch-lines 50000] [--only 5m|10m]
+                                        [--dashboard-samples 40]
 
 For each history, on a fresh database of a fresh embedded Postgres:
 1. The generated lake (`bench.lakes.ensure_lake`: 5M events over 45 days and 10M over 90,
@@ -14,6 +15,9 @@ For each history, on a fresh database of a fresh embedded Postgres:
 Every build is the hourly job's: all models, seeds, data tests and unit tests. Goals:
 incremental <= 10 % of the full refresh, and the batch over 10M within 1.3x of the same
 size batch over 5M. The slowest nodes of each incremental build show what bounds it.
+With `--dashboard-samples N`, the dashboard benchmark (`bench.bench_dashboard.measure`)
+then runs over the 10M warehouse as the incremental build left it, so one 10M build serves
+both benchmarks.
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ import os
 import shutil
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bench import bench_dashboard
 from bench.lakes import LAKES_DIR, ensure_lake
 from loader.core import run_load
 from shared import db
@@ -101,7 +106,12 @@ def timed_build(url: str, *args: str) -> Build:
 
 
 def scenario(
-    name: str, events: int, days: int, batch_lines: int, full_refresh: bool
+    name: str,
+    events: int,
+    days: int,
+    batch_lines: int,
+    full_refresh: bool,
+    then: Callable[[str], object] | None = None,
 ) -> dict[str, object]:
     lake = open_lake(str(ensure_lake(events, days)))
     history_keys, lines_in_batch = split_batch(lake, batch_lines)
@@ -127,6 +137,8 @@ def scenario(
         refresh = timed_build(transform_url, "--full-refresh") if full_refresh else None
         if refresh:
             print(f"[{name}] --full-refresh: {refresh.seconds:.1f} s", flush=True)
+        if then:
+            then(admin)
         return {
             "history_rows": history.rows_loaded,
             "batch_rows": batch.rows_loaded,
@@ -159,17 +171,38 @@ def report(results: dict[str, dict[str, object]]) -> None:
         print(f"incremental over 10M / over 5M: {growth:.2f} (goal <= 1.3)")
 
 
+def dashboard_benchmark(samples: int) -> Callable[[str], bool]:
+    def measure_dashboard(admin_url: str) -> bool:
+        print(f"[10m] dashboard pages, load average {os.getloadavg()}", flush=True)
+        return bench_dashboard.measure(bench_dashboard.Warehouse(admin_url), samples, seed=7)
+
+    return measure_dashboard
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch-lines", type=int, default=50_000)
     parser.add_argument("--only", choices=sorted(HISTORIES), help="run one history only")
+    parser.add_argument(
+        "--dashboard-samples",
+        type=int,
+        default=0,
+        help="then time the dashboard's pages over the 10M warehouse for this many filter sets",
+    )
     args = parser.parse_args()
     names = [args.only] if args.only else ["5m", "10m"]
     # dbt's target and log folders of its own: a demo or an analyst may run dbt meanwhile.
     os.environ["DBT_TARGET_PATH"] = str(LAKES_DIR.parent / "dbt-target")
     os.environ["DBT_LOG_PATH"] = str(LAKES_DIR.parent / "dbt-logs")
+    dashboard = dashboard_benchmark(args.dashboard_samples) if args.dashboard_samples else None
     results = {
-        name: scenario(name, *HISTORIES[name], args.batch_lines, full_refresh=name == "5m")
+        name: scenario(
+            name,
+            *HISTORIES[name],
+            args.batch_lines,
+            full_refresh=name == "5m",
+            then=dashboard if name == "10m" else None,
+        )
         for name in names
     }
     report(results)
