@@ -32,12 +32,16 @@ lint-python: install
 	$(BIN)/ruff format --check .
 	$(BIN)/clickstream schema check
 
-# sqlfluff's dbt templater compiles the models against the warehouse: start it first.
+# sqlfluff's dbt templater compiles the models against the warehouse: start it first, and
+# stop it afterwards if it was not running before.
 lint-sql: install
 	if [ -f dbt_project.yml ]; then \
+		was_running=0; $(BIN)/clickstream db status >/dev/null && was_running=1; \
 		$(BIN)/clickstream db start >/dev/null && \
 		eval "$$($(BIN)/python -m transform env)" && \
-		$(BIN)/sqlfluff lint models; \
+		$(BIN)/sqlfluff lint models; status=$$?; \
+		[ $$was_running = 1 ] || $(BIN)/clickstream db stop >/dev/null; \
+		exit $$status; \
 	fi
 
 test-sdk: install
