@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
 import sys
 import time
@@ -46,6 +45,7 @@ from loader.core import run_load
 from shared import db
 from shared.embedded_postgres import EmbeddedPostgres
 from shared.lake import open_lake
+from shared.ports import free_port
 from transform.runner import run_dbt
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -72,12 +72,6 @@ FACT_SESSIONS_KPIS = sql.SQL(
 @dataclass(frozen=True)
 class Warehouse:
     admin_url: str
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def database_name(lake: Path) -> str:

@@ -30,7 +30,6 @@ import argparse
 import gzip
 import os
 import shutil
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from loader.core import run_load
 from shared import db
 from shared.embedded_postgres import EmbeddedPostgres
 from shared.lake import INVALID, RAW, Lake, LakeObject, open_lake, partition_hour
+from shared.ports import free_port
 from transform.runner import NodeResult, run_dbt
 
 HISTORIES = {"5m": (5_000_000, 45), "10m": (10_000_000, 90)}
@@ -95,12 +95,6 @@ def split_batch(lake: Lake, batch_lines: int) -> tuple[set[str], int]:
         cut -= 1
         lines += gzip.decompress(lake.read(objects[cut].key)).count(b"\n")
     return {item.key for item in objects[:cut]}, lines
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def timed_build(url: str, *args: str) -> Build:

@@ -43,6 +43,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from shared.ports import free_port
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_ROOT / "bench" / "results" / "ingest.json"
 GOAL_RPS = 500
@@ -249,12 +251,6 @@ def load_main(args: argparse.Namespace) -> None:
 
 
 # ---------------------------------------------------------------- the orchestration
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port: int, process: subprocess.Popen, name: str) -> None:

@@ -26,7 +26,6 @@ import io
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -43,14 +42,9 @@ from loader.core import LoaderSettings, run_load
 from shared import db
 from shared.embedded_postgres import EmbeddedPostgres
 from shared.lake import object_key, open_lake
+from shared.ports import free_port
 
 TEXT_TWIN = "bench_events_text"  # raw.events with a text payload: COPY without JSON parsing
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def raw_lines(lake: Path) -> list[bytes]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
 import urllib.request
 import uuid
@@ -18,14 +17,9 @@ from psycopg import sql
 
 from shared import db
 from shared.embedded_postgres import EmbeddedPostgres
+from shared.ports import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass(frozen=True)

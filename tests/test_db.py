@@ -11,7 +11,8 @@ import psycopg
 import pytest
 
 from shared import db
-from tests.conftest import Warehouse, free_port
+from shared.ports import free_port
+from tests.conftest import Warehouse
 
 CLICKSTREAM = str(Path(sys.executable).parent / "clickstream")
 

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from shared.embedded_postgres import EmbeddedPostgres
-from tests.conftest import free_port
+from shared.ports import free_port
 from tests.generator.conftest import read_lake
 
 CLICKSTREAM = str(Path(sys.executable).parent / "clickstream")

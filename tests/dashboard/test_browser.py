@@ -27,7 +27,8 @@ from psycopg import sql
 
 from shared import db
 from shared.embedded_postgres import EmbeddedPostgres
-from tests.conftest import PROJECT_ROOT, Warehouse, free_port
+from shared.ports import free_port
+from tests.conftest import PROJECT_ROOT, Warehouse
 from tests.dashboard.conftest import load_fixture
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, CLICKSTREAM, start, stop, wait_until_serving
 

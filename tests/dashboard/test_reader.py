@@ -19,7 +19,8 @@ from dashboard.reader import (
     WarehouseNotBuiltError,
     WarehouseUnavailableError,
 )
-from tests.conftest import Warehouse, free_port
+from shared.ports import free_port
+from tests.conftest import Warehouse
 from tests.dashboard.conftest import RANGE, admin_execute
 
 

@@ -9,7 +9,8 @@ import subprocess
 from pathlib import Path
 
 from ingest.core import IngestService
-from tests.conftest import PROJECT_ROOT, free_port
+from shared.ports import free_port
+from tests.conftest import PROJECT_ROOT
 from tests.e2e.conftest import CLICKSTREAM, stop, wait_until_serving
 from tests.ingest.conftest import local_config, running_server
 

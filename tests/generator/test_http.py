@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from shared.ports import free_port
 from tests.generator.conftest import END, generate, read_lake
 
 CLICKSTREAM = str(Path(sys.executable).parent / "clickstream")

@@ -26,7 +26,7 @@ from moto.server import ThreadedMotoServer
 from ingest.asgi import create_app
 from ingest.config import IngestConfig
 from ingest.core import HttpRequest, HttpResponse, IngestService
-from tests.conftest import free_port
+from shared.ports import free_port
 
 RECEIVED_AT = datetime(2026, 11, 23, 10, 15, 30, 250000, tzinfo=UTC)
 CHROME_ON_WINDOWS = (

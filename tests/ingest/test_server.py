@@ -17,8 +17,9 @@ import httpx
 import pytest
 
 from ingest.core import IngestService
+from shared.ports import free_port
 from shared.settings import IngestLimits
-from tests.conftest import PROJECT_ROOT, free_port
+from tests.conftest import PROJECT_ROOT
 from tests.ingest.conftest import (
     batch,
     lake_bytes,

@@ -15,7 +15,8 @@ import pytest
 
 from loader.core import ADVISORY_LOCK_KEY, APPLICATION_NAME, LoaderSettings, run_load
 from shared.lake import open_lake
-from tests.conftest import Warehouse, free_port
+from shared.ports import free_port
+from tests.conftest import Warehouse
 from tests.loader.conftest import (
     assert_every_line_accounted_for,
     landed,
