@@ -30,10 +30,16 @@ DEFAULT_END = date(2025, 6, 8)
 MARKER = "GENERATED.json"
 EVENTS_PER_OBJECT = 5_000
 WORKERS = 2
+# Part of a lake's name: raise it whenever the generator's output changes (2: event and
+# session ids are UUIDv7), so that no benchmark reuses a lake an older generator made.
+GENERATOR_REVISION = 2
 
 
 def lake_name(events: int, days: int, seed: int, end: date) -> str:
-    return f"events-{events}-days-{days}-seed-{seed}-end-{end.isoformat()}"
+    return (
+        f"events-{events}-days-{days}-seed-{seed}-end-{end.isoformat()}"
+        f"-generator-{GENERATOR_REVISION}"
+    )
 
 
 def lake_config(events: int, days: int, seed: int, end: date) -> GeneratorConfig:

@@ -132,6 +132,9 @@ def visitor(seed: int, country: Country, index: int, visitors: int) -> Visitor:
     return Visitor(
         country=country,
         index=index,
+        # The SDK makes a version-7 id at the first visit; a visitor here is a function of
+        # its index, not of a first visit, so its id is random: the warehouse's
+        # anonymous_id indexes see no time order (the harder case for them).
         anonymous_id=uuid4(rng),
         user_agent=user_agent,
         device_type=sdk_device_type(user_agent),

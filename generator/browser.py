@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from random import Random
 from typing import Any
 
-from generator.randomness import uuid4
+from generator.randomness import uuid7
 
 BATCH_SIZE = 10
 FLUSH_INTERVAL_MS = 5_000
@@ -105,7 +105,7 @@ class Browser:
     ) -> None:
         self.wait(0)
         event: dict[str, Any] = {
-            "event_id": uuid4(self.rng),
+            "event_id": uuid7(self.rng, self.now + self.clock_skew_ms),
             "ts": js_iso(self.now + self.clock_skew_ms),
             "event_type": event_type,
             "session_id": self.session_id,

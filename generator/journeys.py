@@ -26,7 +26,7 @@ from generator.browser import Browser, Delivery, Network, deliveries
 from generator.catalog import Category, Product
 from generator.invalid import InvalidItems
 from generator.queries import pick_query
-from generator.randomness import lognormal_ms, rng_for, uuid4, weighted
+from generator.randomness import lognormal_ms, rng_for, uuid7, weighted
 
 HUMAN, CRAWLER, SCRAPER = "human", "crawler", "scraper"
 LISTING_SIZE = 24
@@ -153,7 +153,7 @@ class Shopper:
         invalid = InvalidItems(rng_for(knobs.seed, "invalid", spec.seed), knobs.invalid_probability)
         self.browser = Browser(
             self.rng,
-            session_id=uuid4(self.rng),
+            session_id=uuid7(self.rng, spec.start_ms + self.visitor.clock_skew_ms),
             anonymous_id=self.visitor.anonymous_id,
             device_type=self.visitor.device_type,
             clock_skew_ms=self.visitor.clock_skew_ms,
@@ -409,8 +409,8 @@ def crawler_visit(spec: SessionSpec, knobs: Knobs) -> SessionTraffic:
     day = day_of(spec.start_ms)
     browser = Browser(
         rng,
-        session_id=uuid4(rng),
-        anonymous_id=uuid4(rng),
+        session_id=uuid7(rng, spec.start_ms),
+        anonymous_id=uuid7(rng, spec.start_ms),
         device_type=sdk_device_type(crawler.user_agent),
         clock_skew_ms=0,
         start_ms=spec.start_ms,
@@ -440,8 +440,8 @@ def scraper_session(spec: SessionSpec, knobs: Knobs) -> SessionTraffic:
     day = day_of(spec.start_ms)
     browser = Browser(
         rng,
-        session_id=uuid4(rng),
-        anonymous_id=uuid4(rng),
+        session_id=uuid7(rng, spec.start_ms),
+        anonymous_id=uuid7(rng, spec.start_ms),
         device_type=sdk_device_type(user_agent),
         clock_skew_ms=0,
         start_ms=spec.start_ms,

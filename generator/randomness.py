@@ -13,6 +13,7 @@ T = TypeVar("T")
 
 UUID_VERSION_MASK = 0xF000 << 64
 UUID_VERSION_4 = 0x4000 << 64
+UUID_VERSION_7 = 0x7000 << 64
 UUID_VARIANT_MASK = 0xC000 << 48
 UUID_VARIANT_RFC4122 = 0x8000 << 48
 
@@ -34,8 +35,20 @@ def rng_for(*parts: object) -> Random:
 
 def uuid4(rng: Random) -> str:
     """A version-4 UUID string from `rng` (what `uuid.UUID(int=…, version=4)` gives, faster)."""
-    value = rng.getrandbits(128)
-    value = (value & ~UUID_VERSION_MASK) | UUID_VERSION_4
+    return uuid_text(rng.getrandbits(128), UUID_VERSION_4)
+
+
+def uuid7(rng: Random, unix_ms: int) -> str:
+    """A version-7 UUID string (RFC 9562) for the time `unix_ms`, as the SDK makes for event
+    and session ids: 48 bits of milliseconds, then random bits from `rng`. It draws as many
+    bits from `rng` as `uuid4`, so a session's other random choices do not depend on the
+    ids' version."""
+    random_bits = rng.getrandbits(128) & ((1 << 80) - 1)
+    return uuid_text((unix_ms & ((1 << 48) - 1)) << 80 | random_bits, UUID_VERSION_7)
+
+
+def uuid_text(value: int, version: int) -> str:
+    value = (value & ~UUID_VERSION_MASK) | version
     value = (value & ~UUID_VARIANT_MASK) | UUID_VARIANT_RFC4122
     text = f"{value:032x}"
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

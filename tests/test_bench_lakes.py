@@ -28,7 +28,8 @@ def lakes_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_a_lake_is_generated_once_and_then_reused(lakes_dir: Path) -> None:
     lake = lakes.ensure_lake(2_000, 2, seed=7, end=END)
 
-    assert lake == lakes_dir / "events-2000-days-2-seed-7-end-2025-06-08"
+    revision = lakes.GENERATOR_REVISION
+    assert lake == lakes_dir / f"events-2000-days-2-seed-7-end-2025-06-08-generator-{revision}"
     summary = lakes.lake_summary(lake)
     files = lake_files(lake)
     assert summary["objects_written"] == len(files) > 0

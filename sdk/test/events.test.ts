@@ -12,7 +12,9 @@ const LAPTOP = {
   price: 1299.5,
 };
 const MOUSE = { product_id: 'mou-002', product_name: 'Glide Mouse', category: 'mice', price: 25 };
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+// The time in a version-7 UUID: its first 48 bits, in milliseconds since the epoch.
+const uuidTime = (id: string) => new Date(parseInt(id.replace(/-/g, '').slice(0, 12), 16)).toISOString();
 
 describe('event payload', () => {
   it('sends a page view with every contract field, sent_at stamped at send time', async () => {
@@ -43,7 +45,9 @@ describe('event payload', () => {
         'ts',
       ].sort(),
     );
-    expect(event.event_id).toMatch(UUID_V4);
+    expect(event.event_id).toMatch(UUID_V7);
+    expect(uuidTime(event.event_id)).toBe(event.ts);
+    expect(uuidTime(event.session_id)).toBe(event.ts);
     expect(event.event_type).toBe('view');
     expect(event.ts).toBe('2026-03-01T10:00:00.000Z');
     expect(event.sent_at).toBe('2026-03-01T10:00:05.000Z');
@@ -171,23 +175,30 @@ describe('event payload', () => {
     expect(events().map((event) => event.device.type)).toEqual(agents.map(([, type]) => type));
   });
 
-  it('makes v4 UUIDs without crypto.randomUUID (insecure contexts)', async () => {
+  it('makes time-ordered v7 UUIDs with crypto.getRandomValues alone (insecure contexts too)', async () => {
     const sdk = await loadSdk({ batchSize: 100 });
     const randomUUID = crypto.randomUUID;
     Object.defineProperty(crypto, 'randomUUID', { configurable: true, value: undefined });
-    const getRandomValues = vi.spyOn(crypto, 'getRandomValues');
     try {
       localStorage.clear();
-      for (let i = 0; i < 50; i++) sdk.page();
+      for (let i = 0; i < 50; i++) {
+        sdk.page();
+        await advance(7);
+      }
     } finally {
       Object.defineProperty(crypto, 'randomUUID', { configurable: true, value: randomUUID });
     }
     sdk.flush();
     await advance(0);
-    const ids = events().flatMap((event) => [event.event_id, event.anonymous_id, event.session_id]);
-    for (const id of ids) expect(id).toMatch(UUID_V4);
-    expect(getRandomValues).toHaveBeenCalled();
-    expect(new Set(events().map((event) => event.event_id)).size).toBe(50);
+    const sent = events();
+    const ids = sent.flatMap((event) => [event.event_id, event.anonymous_id, event.session_id]);
+    for (const id of ids) expect(id).toMatch(UUID_V7);
+    for (const event of sent) expect(uuidTime(event.event_id)).toBe(event.ts);
+    const eventIds = sent.map((event) => event.event_id);
+    expect(new Set(eventIds).size).toBe(50);
+    expect([...eventIds].sort()).toEqual(eventIds);
+    const variants = new Set(eventIds.map((id) => id[19]));
+    expect(variants.size).toBeGreaterThan(1);
   });
 
   it('records nothing before init', async () => {

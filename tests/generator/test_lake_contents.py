@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -147,6 +148,24 @@ def test_the_summary_counts_what_is_in_the_lake(shop_lake) -> None:
     received = sorted(record["received_at"] for record in [*lake.events, *lake.rejections])
     assert (summary.first_received_at, summary.last_received_at) == (received[0], received[-1])
     assert abs(summary.lines_written - 30_000) < 0.1 * 30_000  # --events is met, roughly
+
+
+def uuid7_time(text: str) -> datetime:
+    """The time a version-7 UUID carries (its first 48 bits, in ms); fails on any other."""
+    value = uuid.UUID(text)
+    assert value.version == 7, f"{text} is a version-{value.version} UUID, not version 7"
+    return datetime.fromtimestamp(int.from_bytes(value.bytes[:6], "big") / 1000, tz=UTC)
+
+
+def test_event_and_session_ids_are_time_ordered_uuids_as_the_sdk_makes_them(shop_lake) -> None:
+    _, lake = shop_lake
+    sessions = sessions_of(lake)
+    assert len(sessions) > 1_000
+    for session_id, events in sessions.items():
+        starts_at = uuid7_time(session_id)
+        for event in events:
+            assert uuid7_time(event["event_id"]) == moment(event["ts"]), event["event_id"]
+            assert starts_at <= moment(event["ts"]), f"{session_id} starts after {event['ts']}"
 
 
 def test_configured_shares_of_bots_duplicates_invalid_and_late_events(tmp_path: Path) -> None:
