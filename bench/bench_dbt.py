@@ -14,7 +14,9 @@ For each history, on a fresh database of a fresh embedded Postgres:
    backlog of the first build runs alongside the incremental one. The vacuum reads every
    table, so the incremental build starts with a page cache that holds little of its own
    working set (docs/BENCHMARKS.md, run B). The batch is loaded and `dbt build` runs
-   again, incrementally - timed.
+   again, incrementally - timed, with the table and index blocks it touched in the
+   warehouse's tables counted (`pg_statio_user_tables`: the working set, whether it came
+   from shared buffers, the page cache or the disk).
 3. Over the 5M history only (it costs as much as step 1): `dbt build --full-refresh` over
    the same raw rows - timed: the baseline the incremental build is compared with.
 Every build is the hourly job's: all models, seeds, data tests and unit tests. Goals:
@@ -117,6 +119,42 @@ def settle(admin_url: str) -> tuple[float, int]:
     return time.monotonic() - started, busy
 
 
+@dataclass(frozen=True)
+class BlockCounts:
+    """Table and index blocks the warehouse's tables gave out during a build: found in
+    Postgres' shared buffers, or read in (from the OS page cache or from disk)."""
+
+    hits: int
+    reads: int
+
+    @property
+    def touched(self) -> int:
+        return self.hits + self.reads
+
+    def __str__(self) -> str:
+        return (
+            f"{self.touched:,} blocks touched ({self.touched * 8 / 1024**2:.1f} GiB),"
+            f" {self.reads:,} of them read into shared buffers"
+        )
+
+
+def reset_block_counts(admin_url: str) -> None:
+    with db.connect(admin_url, autocommit=True) as conn:
+        conn.execute("select pg_stat_reset()")
+
+
+def block_counts(admin_url: str) -> BlockCounts:
+    time.sleep(1)  # sessions report their counters when they end, within a second
+    with db.connect(admin_url, autocommit=True) as conn:
+        hits, reads = conn.execute(
+            "select"
+            " sum(heap_blks_hit + coalesce(idx_blks_hit, 0) + coalesce(toast_blks_hit, 0)),"
+            " sum(heap_blks_read + coalesce(idx_blks_read, 0) + coalesce(toast_blks_read, 0))"
+            " from pg_statio_user_tables"
+        ).fetchone()
+    return BlockCounts(int(hits or 0), int(reads or 0))
+
+
 def scenario(
     name: str,
     events: int,
@@ -146,10 +184,12 @@ def scenario(
             flush=True,
         )
         batch = run_load(lake, loader_url)
+        reset_block_counts(admin)
         incremental = timed_build(transform_url)
+        blocks = block_counts(admin)
         print(
             f"[{name}] batch of {batch.rows_loaded:,} rows built incrementally:"
-            f" {incremental.seconds:.1f} s ({incremental.slowest()})",
+            f" {incremental.seconds:.1f} s ({incremental.slowest()}); {blocks}",
             flush=True,
         )
         refresh = timed_build(transform_url, "--full-refresh") if full_refresh else None
@@ -164,6 +204,7 @@ def scenario(
             "batch_lines": lines_in_batch,
             "first": first,
             "incremental": incremental,
+            "incremental_blocks": blocks,
             "refresh": refresh,
         }
     finally:
@@ -186,8 +227,15 @@ def report(results: dict[str, dict[str, object]]) -> None:
         ratio = small["incremental"].seconds / small["refresh"].seconds
         print(f"\nincremental / full refresh over 5M: {ratio:.3f} (goal <= 0.10)")
     if small and "10m" in results:
-        growth = results["10m"]["incremental"].seconds / small["incremental"].seconds
+        large = results["10m"]
+        growth = large["incremental"].seconds / small["incremental"].seconds
         print(f"incremental over 10M / over 5M: {growth:.2f} (goal <= 1.3)")
+        small_blocks, large_blocks = small["incremental_blocks"], large["incremental_blocks"]
+        print(
+            "blocks the incremental build touched, over 10M / over 5M:"
+            f" {large_blocks.touched / small_blocks.touched:.2f};"
+            f" read into shared buffers: {large_blocks.reads / max(small_blocks.reads, 1):.2f}"
+        )
 
 
 def main() -> int:
