@@ -92,6 +92,36 @@
 {%- endmacro %}
 
 
+{#- `column` (a timestamp) falls on one of the touched reporting days (touched_keys), for a
+    model that reads whole days of a large input. The days are read when the model is
+    compiled, like the watermark, and written out as literal time ranges. Joined to the
+    days as a relation, the planner cannot see how few rows they hold, and it may choose
+    to scan the whole input (docs/BENCHMARKS.md, run C). In unit tests the days stay a
+    subquery over the fixtures; a full build reads every day. -#}
+{% macro within_touched_days(column, kind) -%}
+    {%- if execute and is_incremental() and model.resource_type != 'unit_test' -%}
+        {#- without the full build's marker row: it has no day -#}
+        {%- set days = run_query(touched_keys(kind)).columns[0].values() | reject('none') | sort -%}
+        {%- if days | length == 0 -%}
+            false
+        {%- else -%}
+            (
+            {%- for day in days %}
+                {{ 'or ' if not loop.first }}(
+                    {{ column }} >= {{ reporting_day_start("cast('" ~ day ~ "' as date)") }}
+                    and {{ column }} < {{ reporting_day_start("cast('" ~ day ~ "' as date) + 1") }}
+                )
+            {%- endfor %}
+            )
+        {%- endif -%}
+    {%- elif is_incremental() -%}
+        {{ reporting_date(column) }} in ({{ touched_keys(kind) }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- incremental_strategy='replace_touched': delete every touched key (config touched_key,
     touched_kind, touched_following_days), then insert the model's rows. Keys that no
     longer produce a row (a session now flagged as a bot, a day left without human

@@ -22,47 +22,23 @@
 
 with
 
-{% if is_incremental() %}
-    target_days as (
-        {{ touched_keys('content_days') }}
-    ),
-
-    events as (
-        select
-            distinct_events.event_id,
-            distinct_events.event_at,
-            distinct_events.event_type,
-            distinct_events.session_id,
-            distinct_events.product_id,
-            distinct_events.product_name,
-            distinct_events.category,
-            distinct_events.brand,
-            distinct_events.price,
-            distinct_events.listed_product_ids
-        from target_days
-        inner join {{ ref('int_events_distinct') }} as distinct_events
-            on
-                {{ reporting_day_start('target_days.date_day') }} <= distinct_events.event_at
-                and {{ reporting_day_start('target_days.date_day + 1') }} > distinct_events.event_at
-        where not distinct_events.is_out_of_window
-    ),
-{% else %}
-    events as (
-        select
-            event_id,
-            event_at,
-            event_type,
-            session_id,
-            product_id,
-            product_name,
-            category,
-            brand,
-            price,
-            listed_product_ids
-        from {{ ref('int_events_distinct') }}
-        where not is_out_of_window
-    ),
-{% endif %}
+events as (
+    select
+        event_id,
+        event_at,
+        event_type,
+        session_id,
+        product_id,
+        product_name,
+        category,
+        brand,
+        price,
+        listed_product_ids
+    from {{ ref('int_events_distinct') }}
+    where
+        not is_out_of_window
+        and {{ within_touched_days('event_at', 'content_days') }}
+),
 
 sessions as (
     select
