@@ -35,8 +35,9 @@
     model's watermark.
       sessions      every session touched (new, late, duplicate rows; identity; channel)
       days          every reporting day those sessions' events fall on, each followed by
-                    `following_days` more days (trailing windows such as WAU/MAU), leaving
-                    out identity changes that cannot change a user count (a rename)
+                    `following_days` more days (trailing windows such as WAU/MAU); for a
+                    session touched only by an identity change, only the days whose
+                    window also holds activity it may merge with (its merge days)
       content_days  the same, leaving out every session touched only by an identity
                     change (marts without user counts do not change then)
       hours         every load hour with new or rewritten rows (pipeline marts) -#}
@@ -51,11 +52,15 @@
         cross join generate_series(0, {{ following_days }}) as following (day_offset)
         where
             change_log.processed_at > {{ watermark() }}
-            {%- if kind == 'content_days' %}
-                and not change_log.is_identity_only
-            {%- else %}
-                and change_log.changes_user_counts
-            {%- endif %}
+            and (
+                not change_log.is_identity_only
+                {%- if kind == 'days' %}
+                    {#- the days whose trailing window also holds merge-day activity #}
+                    or change_log.date_day + following.day_offset
+                    <= change_log.previous_merge_day + {{ following_days }}
+                    or change_log.date_day + following.day_offset >= change_log.next_merge_day
+                {%- endif %}
+            )
     {%- elif kind == 'hours' -%}
         {%- set since = watermark() -%}
         select {{ reporting_hour('manifest.loaded_at') }} as hour_at

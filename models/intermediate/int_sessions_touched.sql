@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
+        on_schema_change='append_new_columns',
         indexes=[{'columns': ['processed_at']}],
         post_hook=["{{ prune_change_log() }}", "analyze {{ this }}"],
     )
@@ -15,11 +16,15 @@
     A session is touched when a row of it lands (new, late or duplicate), when a session
     of the same visitor that started before it is touched (it may inherit that session's
     channel), or when its visitor's identity changes (then `is_identity_only` unless one
-    of the other reasons holds too: marts without user counts skip those). The marts with
-    user counts skip the days of an identity change that cannot merge two users (a first
-    sign-in on the user's only device: `changes_user_counts` false). A full build
-    touches nothing (every downstream model builds in full then) and writes one marker row
-    instead, so that the next run starts from it rather than from the first row ever. -#}
+    of the other reasons holds too: marts without user counts skip those). An identity
+    change can change a user count only where the visitor's activity shares a trailing
+    window with activity that holds the visitor's new or previous user_id: another device
+    of either user, or the visitor's own signed-in events. `previous_merge_day` and
+    `next_merge_day` are the nearest days of such activity, so that the marts with user
+    counts recompute only the days whose windows hold both. A full build touches nothing
+    (every downstream model builds in full then) and writes one marker row instead, so
+    that the next run starts from it rather than from the first row ever.
+    -#}
 
 with
 
@@ -51,19 +56,29 @@ changed_identities as (
         {% endif %}
 ),
 
--- A first sign-in of a visitor whose user has no other device renames one key to
--- another: no user count changes. Any other identity change may merge two users.
-identity_changes as (
-    select
+-- The days of activity that holds a key the change may merge the visitor's sessions
+-- with: the events of every other device of the new or the previous user, and the
+-- visitor's own events signed in as either (docs/warehouse.md, "Identity changes").
+merge_days as (
+    select distinct
         changed_identities.anonymous_id,
-        changed_identities.previous_user_id is not null or exists (
-            select 1
-            from {{ ref('int_user_devices') }} as devices
-            where
-                devices.user_id = changed_identities.user_id
-                and devices.anonymous_id != changed_identities.anonymous_id
-        ) as may_merge_users
+        {{ reporting_date('holding.event_at') }} as date_day
     from changed_identities
+    inner join {{ ref('int_user_devices') }} as devices
+        on devices.user_id in (changed_identities.user_id, changed_identities.previous_user_id)
+    cross join lateral (
+        select staged.event_at
+        from {{ ref('stg_raw__events') }} as staged
+        where
+            staged.anonymous_id = devices.anonymous_id
+            and staged.is_valid
+            and (
+                devices.anonymous_id != changed_identities.anonymous_id
+                or staged.user_id in (
+                    changed_identities.user_id, changed_identities.previous_user_id
+                )
+            )
+    ) as holding
 ),
 
 -- Each visitor's earliest event in a changed session: the sessions after it may inherit.
@@ -96,27 +111,25 @@ content_sessions as (
 ),
 
 identity_sessions as (
-    select
+    select distinct
         visited.session_id,
-        bool_or(identity_changes.may_merge_users) as may_merge_users
-    from identity_changes
+        changed_identities.anonymous_id
+    from changed_identities
     cross join
         lateral (
             select staged.session_id
             from {{ ref('stg_raw__events') }} as staged
             where
-                staged.anonymous_id = identity_changes.anonymous_id
+                staged.anonymous_id = changed_identities.anonymous_id
                 and staged.is_valid
         ) as visited
-    group by visited.session_id
 ),
 
 touched_sessions as (
     select
         coalesce(content_sessions.session_id, identity_sessions.session_id) as session_id,
-        content_sessions.session_id is null as is_identity_only,
-        content_sessions.session_id is not null
-        or identity_sessions.may_merge_users as changes_user_counts
+        identity_sessions.anonymous_id as changed_visitor,
+        content_sessions.session_id is null as is_identity_only
     from content_sessions
     full outer join identity_sessions
         on content_sessions.session_id = identity_sessions.session_id
@@ -139,7 +152,22 @@ final as (
         touched_sessions.session_id,
         touched_days.date_day,
         touched_sessions.is_identity_only,
-        touched_sessions.changes_user_counts,
+        (
+            select max(merge_days.date_day)
+            from merge_days
+            where
+                touched_sessions.is_identity_only
+                and merge_days.anonymous_id = touched_sessions.changed_visitor
+                and merge_days.date_day <= touched_days.date_day
+        ) as previous_merge_day,
+        (
+            select min(merge_days.date_day)
+            from merge_days
+            where
+                touched_sessions.is_identity_only
+                and merge_days.anonymous_id = touched_sessions.changed_visitor
+                and merge_days.date_day >= touched_days.date_day
+        ) as next_merge_day,
         false as is_full_build,
         {{ processed_at() }} as processed_at
     from touched_sessions
@@ -150,7 +178,8 @@ final as (
             null as session_id,
             null as date_day,
             false as is_identity_only,
-            false as changes_user_counts,
+            null as previous_merge_day,
+            null as next_merge_day,
             true as is_full_build,
             {{ processed_at() }} as processed_at
     {% endif %}

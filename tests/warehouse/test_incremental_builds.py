@@ -9,6 +9,11 @@ boundary must get right:
     change, and the visitor's next session, which inherits the channel, follows;
   - a visitor signs in for the first time in batch 3: the earlier anonymous sessions
     belong to that user, whom another device already made active on those days;
+  - another first sign-in in batch 3 whose user's other device was active only on a
+    later day than one of the visitor's anonymous days (a window holding only the latter
+    keeps its counts, the later ones change);
+  - a late signed-in event from before a shared tablet's first sign-in moves it to
+    another user (a previous user_id) whose phone was active the same days;
   - an earlier-received copy of an event lands after the first copy (a dead-letter
     replay): it wins, and its corrected time moves the session's start;
   - a session gets enough extra events in batch 2 to become a bot.
@@ -106,6 +111,41 @@ def hand_made_batches(roots: list[Path]) -> None:
     third.request(
         [event("z4-b", "2025-06-04 10:00:00", "view", "Z5", "z4", f"{SHOP}/", user_id="cus_z")],
         "2025-06-04 10:00:01", IPHONE, "VN",
+    )  # fmt: skip
+    # z8 browses anonymously on 1 and 3 June; cus_y's other device z9 is active on 2 June.
+    first.request(
+        [event("z8-a", "2025-06-01 09:00:00", "view", "Z8", "z8", f"{SHOP}/")],
+        "2025-06-01 09:00:01", IPHONE, "VN",
+    )  # fmt: skip
+    first.request(
+        [event("z9-a", "2025-06-02 09:00:00", "view", "Z9", "z9", f"{SHOP}/", user_id="cus_y")],
+        "2025-06-02 09:00:01", CHROME_DESKTOP, "VN",
+    )  # fmt: skip
+    second.request(
+        [event("z8-b", "2025-06-03 09:00:00", "view", "Z10", "z8", f"{SHOP}/")],
+        "2025-06-03 09:00:01", IPHONE, "VN",
+    )  # fmt: skip
+    third.request(
+        [event("z8-c", "2025-06-04 09:00:00", "view", "Z11", "z8", f"{SHOP}/", user_id="cus_y")],
+        "2025-06-04 09:00:01", IPHONE, "VN",
+    )  # fmt: skip
+    # A shared tablet t1: anonymous on 1 June, signed in as cus_p on 2 June (with an
+    # anonymous event after it); cus_q's phone q1 is active on 2 June. A late event from
+    # 1 June signed in as cus_q makes cus_q the tablet's first user_id.
+    first.request(
+        [event("t1-a", "2025-06-01 11:00:00", "view", "T1", "t1", f"{SHOP}/"),
+         event("t1-b", "2025-06-02 11:00:00", "view", "T2", "t1", f"{SHOP}/", user_id="cus_p"),
+         event("t1-c", "2025-06-02 11:05:00", "view", "T2", "t1", f"{SHOP}/p/x")],
+        "2025-06-02 11:05:01", CHROME_DESKTOP, "VN",
+    )  # fmt: skip
+    first.request(
+        [event("q1-a", "2025-06-02 12:00:00", "view", "Q1", "q1", f"{SHOP}/", user_id="cus_q")],
+        "2025-06-02 12:00:01", IPHONE, "VN",
+    )  # fmt: skip
+    third.request(
+        [event("t1-late", "2025-06-01 10:00:00", "view", "T0", "t1", f"{SHOP}/",
+               user_id="cus_q")],
+        "2025-06-04 07:00:00", CHROME_DESKTOP, "VN",
     )  # fmt: skip
     # One event, two copies: the one received first lands last (a dead-letter replay).
     replayed = event("z6-a", "2025-06-02 12:00:00", "view", "Z6", "z6", f"{SHOP}/p/x")
