@@ -49,67 +49,73 @@
 
 
 {#- Distinct users active on a day or in the days before it, for each window of
-    `window_days` (e.g. [7, 30]) and each day of `days_relation` (a relation with date_day),
-    from `user_days_relation` (distinct user_key, date_day); columns active_<n>_days. Each
-    active day keeps its user counted for n days; a user's overlapping stretches merge
-    into runs, each run adds 1 on its first day and removes it the day after it ends, and a
-    running sum gives the count: one pass over the user-days for all windows, instead of
-    one distinct count per day and window. -#}
-{% macro trailing_active_users(user_days_relation, days_relation, window_days) -%}
+    `window_days` (e.g. [1, 7, 30]; a window of 1 is the day itself) and each day of
+    `user_days_relation` (distinct user_key, date_day); columns date_day and
+    active_<n>_days. An active day counts its user for the n days from it on, except the
+    days the user's previous active day already counts: it adds 1 on the later of its own
+    day and the day the previous one's window ends, and removes 1 n days after its own day.
+    A user's windows then never overlap, so a running sum of the changes counts every user
+    once. The additions are grouped by day as the user-days are read, and the removals are
+    each day's user count: one sort of the user-days for all windows (by user, for the
+    previous active day), instead of one distinct count per day and window. -#}
+{% macro trailing_active_users(user_days_relation, window_days) -%}
     with
+
+    daily_counts as (
+        select
+            date_day,
+            count(*) as users
+        from {{ user_days_relation }}
+        group by date_day
+    ),
 
     previous_days as (
         select
-            user_key,
             date_day,
-            lag(date_day) over (partition by user_key order by date_day) as previous_day
+            {#- the order within a user does not matter: byte order sorts fastest #}
+            lag(date_day) over (
+                partition by user_key collate "C" order by date_day
+            ) as previous_day
         from {{ user_days_relation }}
     ),
 
-    numbered as (
+    {#- one grouping set per window: in its rows the other windows' columns are null #}
+    additions as (
         select
-            user_key,
-            date_day
-            {%- for window in window_days %},
-            sum(
-                case when previous_day >= date_day - {{ window }} then 0 else 1 end
-            ) over user_days as run_{{ window }}
+            {%- for window in window_days %}
+                greatest(date_day, previous_day + {{ window }}) as from_day_{{ window }},
             {%- endfor %}
+            count(*) as users
         from previous_days
-        window user_days as (
-            partition by user_key
-            order by date_day
-            rows between unbounded preceding and current row
+        group by grouping sets (
+            {%- for window in window_days %}
+                (from_day_{{ window }}){{ ',' if not loop.last }}
+            {%- endfor %}
         )
     ),
 
     changes as (
         {%- for window in window_days %}
-            {%- if not loop.first %}
-                union all
-            {%- endif %}
             select
                 {{ window }} as window_days,
-                bounds.date_day,
-                bounds.change
-            from (
-                select
-                    user_key,
-                    min(date_day) as run_start,
-                    max(date_day) + {{ window }} as run_end_exclusive
-                from numbered
-                group by user_key, run_{{ window }}
-            ) as runs
-            cross join lateral (
-                values (runs.run_start, 1), (runs.run_end_exclusive, -1)
-            ) as bounds (date_day, change)
+                from_day_{{ window }} as date_day,
+                users as change
+            from additions
+            where from_day_{{ window }} is not null
+            union all
+            select
+                {{ window }} as window_days,
+                date_day + {{ window }} as date_day,
+                -users as change
+            from daily_counts
+            union all
         {%- endfor %}
-        union all
+        {#- every active day, so that the running sum has a row for it on a day without changes #}
         select
             null as window_days,
             date_day,
             0 as change
-        from {{ days_relation }}
+        from daily_counts
     ),
 
     running as (
@@ -130,5 +136,5 @@
         cast(running.active_{{ window }}_days as bigint) as active_{{ window }}_days
         {%- endfor %}
     from running
-    where running.date_day in (select days.date_day from {{ days_relation }} as days)
+    inner join daily_counts on running.date_day = daily_counts.date_day
 {%- endmacro %}

@@ -32,19 +32,8 @@ user_days as (
     {% endif %}
 ),
 
-daily_users as (
-    select
-        date_day,
-        count(*) as dau
-    from user_days
-    group by date_day
-    {% if is_incremental() %}
-        having date_day in (select target_days.date_day from target_days)
-    {% endif %}
-),
-
 active_users as (
-    {{ trailing_active_users('user_days', 'daily_users', [7, 30]) }}
+    {{ trailing_active_users('user_days', [1, 7, 30]) }}
 ),
 
 sessions as (
@@ -63,8 +52,8 @@ sessions as (
 
 final as (
     select
-        daily_users.date_day,
-        daily_users.dau,
+        active_users.date_day,
+        active_users.active_1_days as dau,
         active_users.active_7_days as wau,
         active_users.active_30_days as mau,
         coalesce(sessions.sessions, 0) as sessions,
@@ -78,9 +67,11 @@ final as (
         cast(sessions.bounced_sessions as double precision)
         / nullif(sessions.sessions, 0) as bounce_rate,
         {{ processed_at() }} as processed_at
-    from daily_users
-    inner join active_users on daily_users.date_day = active_users.date_day
-    left join sessions on daily_users.date_day = sessions.date_day
+    from active_users
+    left join sessions on active_users.date_day = sessions.date_day
+    where {{ in_incremental_runs(
+        'active_users.date_day in (select target_days.date_day from target_days)'
+    ) }}
 )
 
 select * from final
