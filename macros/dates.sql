@@ -72,7 +72,7 @@
     previous_days as (
         select
             date_day,
-            {#- the order within a user does not matter: byte order sorts fastest #}
+            {#- the users may come in any order: byte order sorts them fastest #}
             lag(date_day) over (
                 partition by user_key collate "C" order by date_day
             ) as previous_day
