@@ -49,8 +49,8 @@
 
 
 {#- Distinct users active on a day or in the days before it, for each window of
-    `window_days` (e.g. [1, 7, 30]; a window of 1 is the day itself) and each day of
-    `user_days_relation` (distinct user_key, date_day); columns date_day and
+    `window_days` (e.g. [7, 30]) and each day of `user_days_relation` (distinct user_key,
+    date_day); columns date_day, users (the day's own distinct users) and
     active_<n>_days. An active day counts its user for the n days from it on, except the
     days the user's previous active day already counts: it adds 1 on the later of its own
     day and the day the previous one's window ends, and removes 1 n days after its own day.
@@ -131,7 +131,8 @@
     )
 
     select
-        running.date_day
+        running.date_day,
+        daily_counts.users
         {%- for window in window_days %},
         cast(running.active_{{ window }}_days as bigint) as active_{{ window }}_days
         {%- endfor %}

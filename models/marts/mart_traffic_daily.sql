@@ -33,7 +33,7 @@ user_days as (
 ),
 
 active_users as (
-    {{ trailing_active_users('user_days', [1, 7, 30]) }}
+    {{ trailing_active_users('user_days', [7, 30]) }}
 ),
 
 sessions as (
@@ -53,7 +53,7 @@ sessions as (
 final as (
     select
         active_users.date_day,
-        active_users.active_1_days as dau,
+        active_users.users as dau,
         active_users.active_7_days as wau,
         active_users.active_30_days as mau,
         coalesce(sessions.sessions, 0) as sessions,
